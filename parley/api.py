@@ -1,0 +1,29 @@
+"""The public API at /api/v1: routers from each app, one auth, one error shape."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from parley.accounts.api import router as accounts_router
+from parley.accounts.auth import SessionActorAuth, TokenAuth
+from parley.core.api_errors import install as install_errors
+from parley.tenancy.api import router as tenancy_router
+
+api = NinjaAPI(
+    title="Parley API",
+    version="1",
+    description=(
+        "Parley's REST API. Authenticate with `Authorization: Bearer prl_...` (a workspace "
+        "API token created by an admin, limited to its scopes) or with a browser session "
+        "(pick the workspace with the `X-Parley-Workspace` header). Errors are JSON "
+        '`{"code", "message", "field"}`. Lists are cursor-paginated: pass `next_cursor` '
+        "back as `cursor`."
+    ),
+    auth=[TokenAuth(), SessionActorAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_errors(api)
+api.add_router("/", accounts_router)
+api.add_router("/", tenancy_router)

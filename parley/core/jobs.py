@@ -1,0 +1,60 @@
+"""Background jobs: Procrastinate, with the workspace carried into each job.
+
+``tenant_task`` registers a job that runs inside a transaction seeing exactly
+its workspace (the database wall holds in workers too). ``enqueue`` writes the
+job row through Django's own connection, i.e. inside the caller's
+transaction: the job becomes visible to workers exactly when the change that
+caused it commits, and never exists for a change that rolled back. That is
+"defer on commit" without the window in which a crash after commit but
+before an ``on_commit`` hook would lose the job.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, Protocol
+
+import structlog
+from django.db import close_old_connections
+from procrastinate import RetryStrategy
+from procrastinate.contrib.django import app
+
+from parley.core.tenant import workspace_context
+
+P = ParamSpec("P")
+
+# 1s, 2s, 4s ... up to ten tries (about 17 minutes in all) before "failed".
+DEFAULT_RETRY = RetryStrategy(max_attempts=10, exponential_wait=1)
+
+
+class Deferrable(Protocol):
+    def defer(self, **kwargs: Any) -> int: ...
+
+
+def tenant_task(
+    *, name: str, queue: str = "default", retry: RetryStrategy | None = DEFAULT_RETRY
+) -> Callable[[Callable[..., None]], Any]:
+    """Register ``fn(workspace_id=..., **kwargs)`` as a job run in that workspace."""
+
+    def decorator(fn: Callable[..., None]) -> Any:
+        @functools.wraps(fn)
+        def run(workspace_id: int, **kwargs: Any) -> None:
+            # Worker threads keep connections across jobs: drop broken ones.
+            close_old_connections()
+            structlog.contextvars.bind_contextvars(workspace_id=workspace_id, task=name)
+            try:
+                with workspace_context(workspace_id):
+                    fn(workspace_id=workspace_id, **kwargs)
+            finally:
+                structlog.contextvars.unbind_contextvars("workspace_id", "task")
+                close_old_connections()
+
+        return app.task(name=name, queue=queue, retry=retry)(run)
+
+    return decorator
+
+
+def enqueue(task: Deferrable, *, workspace_id: int, **kwargs: Any) -> int:
+    """Defer ``task`` for ``workspace_id`` in the current transaction; returns the job id."""
+    return task.defer(workspace_id=workspace_id, **kwargs)

@@ -1,0 +1,34 @@
+"""Housekeeping jobs of the job system itself."""
+
+from __future__ import annotations
+
+import structlog
+from django.conf import settings
+from procrastinate.contrib.django import app
+
+log = structlog.get_logger(__name__)
+
+
+@app.periodic(cron="* * * * *", periodic_id="retry_stalled_jobs")
+@app.task(name="core.retry_stalled_jobs", queueing_lock="core.retry_stalled_jobs")
+async def retry_stalled_jobs(timestamp: int) -> int:
+    """Put back jobs whose worker died (no heartbeat) so another worker runs them.
+
+    Jobs are idempotent by contract, so running one again is safe.
+    """
+    stalled = await app.job_manager.get_stalled_jobs(
+        seconds_since_heartbeat=settings.PARLEY_STALLED_WORKER_SECONDS
+    )
+    for job in stalled:
+        log.warning("job_stalled_retried", job_id=job.id, task=job.task_name)
+        await app.job_manager.retry_job(job)
+    return len(stalled)
+
+
+@app.periodic(cron="17 3 * * *", periodic_id="delete_old_jobs")
+@app.task(name="core.delete_old_jobs", queueing_lock="core.delete_old_jobs")
+async def delete_old_jobs(timestamp: int) -> None:
+    """Keep the jobs table small: finished jobs go after a week (failed stay
+    a month for the operator)."""
+    await app.job_manager.delete_old_jobs(nb_hours=24 * 7, include_failed=False)
+    await app.job_manager.delete_old_jobs(nb_hours=24 * 30, include_failed=True)

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from parley.accounts import views as accounts
+from parley.api import api
+from parley.ops import views as ops
+from parley.tenancy import views as tenancy
+
+urlpatterns = [
+    path("", tenancy.home, name="home"),
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    # People
+    path("signup/", accounts.signup, name="signup"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="accounts/password_reset.html",
+            email_template_name="accounts/password_reset_email.txt",
+            subject_template_name="accounts/password_reset_subject.txt",
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="accounts/password_reset_confirm.html"
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="accounts/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path("invite/<str:token>/", accounts.accept_invitation, name="accept_invitation"),
+    path("me/", accounts.profile, name="profile"),
+    path("workspaces/new/", tenancy.workspace_new, name="workspace_new"),
+    # One workspace
+    path("w/<slug:slug>/", tenancy.workspace_home, name="workspace_home"),
+    path("w/<slug:slug>/settings/", tenancy.workspace_settings, name="workspace_settings"),
+    path("w/<slug:slug>/delete/", tenancy.workspace_delete, name="workspace_delete"),
+    path("w/<slug:slug>/leave/", tenancy.workspace_leave, name="workspace_leave"),
+    path("w/<slug:slug>/members/", tenancy.members, name="members"),
+    path("w/<slug:slug>/members/<int:member_id>/role/", tenancy.member_role, name="member_role"),
+    path(
+        "w/<slug:slug>/members/<int:member_id>/remove/", tenancy.member_remove, name="member_remove"
+    ),
+    path(
+        "w/<slug:slug>/invitations/<int:invitation_id>/revoke/",
+        tenancy.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("w/<slug:slug>/tokens/", accounts.tokens, name="tokens"),
+    path("w/<slug:slug>/tokens/<int:token_id>/revoke/", accounts.token_revoke, name="token_revoke"),
+    path("w/<slug:slug>/tokens/<int:token_id>/rotate/", accounts.token_rotate, name="token_rotate"),
+    # Operator
+    path("ops/", ops.console, name="ops_console"),
+    path("ops/jobs/<int:job_id>/retry/", ops.job_retry, name="ops_job_retry"),
+    # API
+    path("api/v1/", api.urls),
+]
