@@ -187,7 +187,8 @@ PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 # A job whose worker has not beaten for this long is considered stalled.
 PARLEY_STALLED_WORKER_SECONDS = int(os.environ.get("PARLEY_STALLED_WORKER_SECONDS", "30"))
 PROCRASTINATE_WORKER_DEFAULTS = {
-    "update_heartbeat_interval": 5,
+    # Beat several times per stall window, so a live worker never looks dead.
+    "update_heartbeat_interval": max(1, PARLEY_STALLED_WORKER_SECONDS // 3),
     "stalled_worker_timeout": PARLEY_STALLED_WORKER_SECONDS,
 }
 # /readyz wants a worker heartbeat no older than this.

@@ -24,7 +24,7 @@ from parley.core.tenant import workspace_context
 
 P = ParamSpec("P")
 
-# 1s, 2s, 4s ... up to ten tries (about 17 minutes in all) before "failed".
+# Waits of 1s, 2s, 4s ... : ten retries (about 17 minutes) before "failed".
 DEFAULT_RETRY = RetryStrategy(max_attempts=10, exponential_wait=1)
 
 

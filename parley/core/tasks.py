@@ -16,6 +16,10 @@ async def retry_stalled_jobs(timestamp: int) -> int:
 
     Jobs are idempotent by contract, so running one again is safe.
     """
+    return await requeue_stalled_jobs()
+
+
+async def requeue_stalled_jobs() -> int:
     stalled = await app.job_manager.get_stalled_jobs(
         seconds_since_heartbeat=settings.PARLEY_STALLED_WORKER_SECONDS
     )
