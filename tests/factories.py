@@ -19,7 +19,9 @@ _seq = itertools.count(1)
 
 def make_user(email: str | None = None, name: str = "", **extra: object) -> User:
     n = next(_seq)
-    return User.objects.create_user(email or f"user{n}@example.test", PASSWORD, name=name or f"User {n}", **extra)
+    return User.objects.create_user(
+        email or f"user{n}@example.test", PASSWORD, name=name or f"User {n}", **extra
+    )
 
 
 def make_workspace(name: str, owner: User | None = None) -> Workspace:
@@ -38,11 +40,15 @@ def actor_for(workspace: Workspace, user: User) -> Actor:
     return Actor(workspace=workspace, role=role, user=user)
 
 
-def make_token(workspace: Workspace, user: User, scopes: tuple[str, ...] = ALL_SCOPES) -> tuple[ApiToken, str]:
+def make_token(
+    workspace: Workspace, user: User, scopes: tuple[str, ...] = ALL_SCOPES
+) -> tuple[ApiToken, str]:
     from parley.accounts.actions import do_create_token
 
     with workspace_context(workspace.pk):
-        return do_create_token(actor=actor_for(workspace, user), name="test token", scopes=list(scopes))
+        return do_create_token(
+            actor=actor_for(workspace, user), name="test token", scopes=list(scopes)
+        )
 
 
 @dataclass

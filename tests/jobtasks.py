@@ -41,4 +41,6 @@ def flaky(*, workspace_id: int, counter_path: str, failures: int) -> None:
     path.write_text(str(attempts + 1))
     if attempts < failures:
         raise RuntimeError(f"planned failure {attempts + 1}")
-    AuditEvent.objects.create(workspace_id=workspace_id, action="test.flaky", target=str(attempts + 1))
+    AuditEvent.objects.create(
+        workspace_id=workspace_id, action="test.flaky", target=str(attempts + 1)
+    )

@@ -61,7 +61,9 @@ def test_failures_are_retried_until_success(tmp_path: Path) -> None:
     a = make_tenant("Alpha")
     counter = tmp_path / "attempts"
     with workspace_context(a.workspace.pk):
-        job_id = enqueue(jobtasks.flaky, workspace_id=a.workspace.pk, counter_path=str(counter), failures=2)
+        job_id = enqueue(
+            jobtasks.flaky, workspace_id=a.workspace.pk, counter_path=str(counter), failures=2
+        )
     worker = start_worker()
     try:
         wait_for(lambda: _status(job_id) == "succeeded", timeout=60, what="the retried job")
@@ -74,7 +76,12 @@ def test_failures_are_retried_until_success(tmp_path: Path) -> None:
 def test_a_job_that_keeps_failing_ends_failed_and_visible_to_the_operator(tmp_path: Path) -> None:
     a = make_tenant("Alpha")
     with workspace_context(a.workspace.pk):
-        job_id = enqueue(jobtasks.flaky, workspace_id=a.workspace.pk, counter_path=str(tmp_path / "n"), failures=99)
+        job_id = enqueue(
+            jobtasks.flaky,
+            workspace_id=a.workspace.pk,
+            counter_path=str(tmp_path / "n"),
+            failures=99,
+        )
     worker = start_worker()
     try:
         wait_for(lambda: _status(job_id) == "failed", timeout=60, what="the job to fail")
@@ -98,10 +105,14 @@ def test_a_job_that_keeps_failing_ends_failed_and_visible_to_the_operator(tmp_pa
 def test_a_worker_killed_holding_a_job_loses_nothing_and_duplicates_nothing() -> None:
     a = make_tenant("Alpha")
     with workspace_context(a.workspace.pk):
-        job_id = enqueue(jobtasks.slow_effect, workspace_id=a.workspace.pk, marker="once", seconds=3)
+        job_id = enqueue(
+            jobtasks.slow_effect, workspace_id=a.workspace.pk, marker="once", seconds=3
+        )
     first = start_worker()
     try:
-        wait_for(lambda: _status(job_id) == "doing", timeout=60, what="the first worker to take the job")
+        wait_for(
+            lambda: _status(job_id) == "doing", timeout=60, what="the first worker to take the job"
+        )
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:
@@ -111,7 +122,9 @@ def test_a_worker_killed_holding_a_job_loses_nothing_and_duplicates_nothing() ->
     second = start_worker()
     try:
         # The reaper requeues it once the dead worker's heartbeat is stale.
-        wait_for(lambda: "Requeued 1" in manage("retry_stalled_jobs"), timeout=30, what="the reaper")
+        wait_for(
+            lambda: "Requeued 1" in manage("retry_stalled_jobs"), timeout=30, what="the reaper"
+        )
         wait_for(lambda: _status(job_id) == "succeeded", timeout=60, what="the second worker")
     finally:
         stop(second)

@@ -8,7 +8,10 @@ this test does not know fails it, so isolation is decided for every route.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from django.db import connection
 from django.test import Client
 
 from parley.core.tenant import workspace_context
@@ -39,7 +42,9 @@ METHODS = ("get", "post", "patch", "put", "delete")
 
 def _param_values(a: Tenant) -> dict[str, str]:
     with workspace_context(a.workspace.pk):
-        invitation, _raw = do_invite(actor=actor_for(a.workspace, a.owner), email="x@alpha.test", role="agent")
+        invitation, _raw = do_invite(
+            actor=actor_for(a.workspace, a.owner), email="x@alpha.test", role="agent"
+        )
     return {
         "slug": a.workspace.slug,
         "member_id": str(a.member(a.agent).pk),
@@ -73,8 +78,24 @@ def _call(client: Client, method: str, url: str, **extra: str) -> tuple[int, str
     return response.status_code, body.decode(errors="replace")
 
 
+@pytest.fixture(params=["both walls", "application wall alone"])
+def walls(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the walk twice: the second time with row-level security switched
+    off for the test's connection, so the application wall must hold alone."""
+    if request.param == "application wall alone":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('parley.cross_tenant', 'on', false)")
+        yield request.param
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('parley.cross_tenant', 'off', false)")
+    else:
+        yield request.param
+
+
 @pytest.mark.django_db
-def test_every_route_is_closed_to_an_outsider(tenant_a: Tenant, tenant_b: Tenant, login: object) -> None:
+def test_every_route_is_closed_to_an_outsider(
+    walls: str, tenant_a: Tenant, tenant_b: Tenant, login: object
+) -> None:
     values = _param_values(tenant_a)
     markers = _markers(tenant_a)
     session = login(tenant_b.owner)  # type: ignore[operator]
@@ -88,7 +109,9 @@ def test_every_route_is_closed_to_an_outsider(tenant_a: Tenant, tenant_b: Tenant
     for route in routes:
         url = route.fill(values)
         is_api = route.template.startswith("api/")
-        callers = [("session", {})] + ([("token", bearer)] if is_api else [])
+        callers: list[tuple[str, dict[str, str]]] = [("session", {})] + (
+            [("token", bearer)] if is_api else []
+        )
         for caller, extra in callers:
             for method in METHODS:
                 status, body = _call(session, method, url, **extra)

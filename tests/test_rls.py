@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _count(table: str) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608  (table from models)
+        cursor.execute(f'SELECT count(*) FROM "{table}"')
         row = cursor.fetchone()
     assert row is not None
     return int(row[0])
@@ -46,7 +46,9 @@ def test_every_tenant_table_forces_its_policy() -> None:
 
 
 @pytest.mark.django_db
-def test_raw_sql_without_a_workspace_sees_no_tenant_rows(tenant_a: Tenant, tenant_b: Tenant) -> None:
+def test_raw_sql_without_a_workspace_sees_no_tenant_rows(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
     with dangerously_cross_tenant(reason="test: the rows exist"):
         assert _count("tenancy_membership") == 8
         assert _count("accounts_apitoken") == 2
@@ -62,15 +64,21 @@ def test_a_workspace_sees_only_itself(tenant_a: Tenant, tenant_b: Tenant) -> Non
         # An unfiltered query: the policy filters for it.
         assert {m.workspace_id for m in Membership.objects.all()} == {tenant_a.workspace.pk}
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM tenancy_membership WHERE workspace_id = %s", [tenant_b.workspace.pk])
+            cursor.execute(
+                "SELECT count(*) FROM tenancy_membership WHERE workspace_id = %s",
+                [tenant_b.workspace.pk],
+            )
             assert cursor.fetchone() == (0,)
 
 
 @pytest.mark.django_db
 def test_writing_into_another_workspace_is_refused(tenant_a: Tenant, tenant_b: Tenant) -> None:
-    with workspace_context(tenant_a.workspace.pk), pytest.raises(DatabaseError, match="row-level security"):
-        with transaction.atomic():
-            AuditEvent.objects.create(workspace=tenant_b.workspace, action="forged")
+    with (
+        workspace_context(tenant_a.workspace.pk),
+        pytest.raises(DatabaseError, match="row-level security"),
+        transaction.atomic(),
+    ):
+        AuditEvent.objects.create(workspace=tenant_b.workspace, action="forged")
     with workspace_context(tenant_a.workspace.pk):
         # Updates cannot reach B's rows either: they are invisible.
         assert Membership.objects.filter(workspace=tenant_b.workspace).update(role="viewer") == 0

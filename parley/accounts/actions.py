@@ -63,12 +63,6 @@ def do_update_profile(*, user: User, name: str) -> User:
     return user
 
 
-def do_remember_workspace(*, user: User, workspace_id: int) -> None:
-    if user.last_workspace_id != workspace_id:
-        user.last_workspace_id = workspace_id
-        user.save(update_fields=["last_workspace_id"])
-
-
 def _validate_scopes(scopes: list[str]) -> list[str]:
     unknown = sorted(set(scopes) - set(ALL_SCOPES))
     if unknown:

@@ -9,7 +9,6 @@ from django.http import HttpRequest
 from ninja import Router
 
 from parley.accounts import access, actions
-from parley.accounts.auth import actor_of
 from parley.accounts.models import ApiToken
 from parley.accounts.schemas import (
     MeOut,
@@ -22,7 +21,7 @@ from parley.accounts.schemas import (
 )
 from parley.core.pagination import paginate
 from parley.tenancy.access import user_memberships
-from parley.tenancy.actor import Actor
+from parley.tenancy.actor import Actor, actor_of
 from parley.tenancy.roles import Cap
 
 router = Router(tags=["account"])

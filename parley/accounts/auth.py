@@ -31,20 +31,14 @@ class SessionActorAuth(APIKeyCookie):
             return None
         slug = request.headers.get(WORKSPACE_HEADER)
         if slug:
-            return enter_workspace(user, slug)  # type: ignore[arg-type]
+            return enter_workspace(user, slug)
         last = getattr(user, "last_workspace_id", None)
         if last is not None:
             try:
-                return enter_workspace_by_id(user, last)  # type: ignore[arg-type]
+                return enter_workspace_by_id(user, last)
             except Http404:
                 pass
-        memberships = user_memberships(user)  # type: ignore[arg-type]
+        memberships = user_memberships(user)
         if not memberships:
             raise Http404("You belong to no workspace.")
-        return enter_workspace_by_id(user, memberships[0].workspace_id)  # type: ignore[arg-type]
-
-
-def actor_of(request: HttpRequest) -> Actor:
-    actor = request.auth  # type: ignore[attr-defined]
-    assert isinstance(actor, Actor)
-    return actor
+        return enter_workspace_by_id(user, memberships[0].workspace_id)

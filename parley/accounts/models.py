@@ -37,7 +37,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The workspace the user last worked in: where "/" and the API land.
     last_workspace_id = models.BigIntegerField(null=True, blank=True)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"

@@ -25,7 +25,7 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         result = apply_action(
@@ -57,7 +57,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         state = invitation.state if invitation else "unknown"
         return render(request, "accounts/invitation_invalid.html", {"state": state}, status=404)
     existing = User.objects.filter(email__iexact=invitation.email).first()
-    form = InvitedSignupForm(request.POST or None)
+    form = InvitedSignupForm(request.POST if request.method == "POST" else None)
     error = None
     if request.method == "POST":
         try:
@@ -73,13 +73,14 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 user = None
             if user is not None:
-                do_accept_invitation(user=user, invitation=invitation)  # type: ignore[arg-type]
+                do_accept_invitation(user=user, invitation=invitation)
                 messages.success(request, f"You joined {invitation.workspace.name}.")
                 return redirect("workspace_home", slug=invitation.workspace.slug)
         except ActionError as exc:
-            field = exc.field if exc.field in form.fields else None
-            form.add_error(field, exc.message)
-            error = exc.message
+            if exc.field in form.fields and hasattr(form, "cleaned_data"):
+                form.add_error(exc.field, exc.message)
+            else:
+                error = exc.message
     return render(
         request,
         "accounts/invitation.html",
@@ -90,7 +91,9 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    form = ProfileForm(request.POST or None, initial={"name": user.name})
+    form = ProfileForm(
+        request.POST if request.method == "POST" else None, initial={"name": user.name}
+    )
     if request.method == "POST" and form.is_valid():
         actions.do_update_profile(user=user, name=form.cleaned_data["name"])
         messages.success(request, "Profile saved.")
@@ -102,7 +105,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @workspace_view(Cap.TOKENS_MANAGE)
 def tokens(request: HttpRequest, actor: Actor) -> HttpResponse:
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST if request.method == "POST" else None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

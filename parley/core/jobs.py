@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, Protocol
 
 import structlog
 from django.db import close_old_connections
-from procrastinate import RetryStrategy
+from procrastinate import BaseRetryStrategy, RetryStrategy
 from procrastinate.contrib.django import app
 
 from parley.core.tenant import workspace_context
@@ -33,7 +33,7 @@ class Deferrable(Protocol):
 
 
 def tenant_task(
-    *, name: str, queue: str = "default", retry: RetryStrategy | None = DEFAULT_RETRY
+    *, name: str, queue: str = "default", retry: BaseRetryStrategy | bool = DEFAULT_RETRY
 ) -> Callable[[Callable[..., None]], Any]:
     """Register ``fn(workspace_id=..., **kwargs)`` as a job run in that workspace."""
 

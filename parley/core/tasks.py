@@ -20,8 +20,10 @@ async def retry_stalled_jobs(timestamp: int) -> int:
 
 
 async def requeue_stalled_jobs() -> int:
-    stalled = await app.job_manager.get_stalled_jobs(
-        seconds_since_heartbeat=settings.PARLEY_STALLED_WORKER_SECONDS
+    stalled = list(
+        await app.job_manager.get_stalled_jobs(
+            seconds_since_heartbeat=settings.PARLEY_STALLED_WORKER_SECONDS
+        )
     )
     for job in stalled:
         log.warning("job_stalled_retried", job_id=job.id, task=job.task_name)

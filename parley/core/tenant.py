@@ -74,7 +74,12 @@ def dangerously_cross_tenant(*, reason: str) -> Iterator[None]:
         raise ValueError("dangerously_cross_tenant needs a reason")
     log.info("cross_tenant_access", reason=reason)
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting(%s, true)", [CROSS_TENANT_SETTING])
+            row = cursor.fetchone()
+        previous = (row[0] if row else None) or "off"
         _set(CROSS_TENANT_SETTING, "on")
         yield
+        # Restore rather than switch off, so nesting keeps an outer hatch open.
         # On an exception the savepoint rollback restores the setting.
-        _set(CROSS_TENANT_SETTING, "off")
+        _set(CROSS_TENANT_SETTING, previous)

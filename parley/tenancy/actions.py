@@ -191,6 +191,13 @@ def do_leave_workspace(*, actor: Actor) -> None:
     record(actor, "member.left", member.user.email)
 
 
+def do_remember_workspace(*, user: User, workspace_id: int) -> None:
+    """Where "/" and the API land for this user next time."""
+    if user.last_workspace_id != workspace_id:
+        user.last_workspace_id = workspace_id
+        user.save(update_fields=["last_workspace_id"])
+
+
 def invitation_link(raw_token: str) -> str:
     return settings.BASE_URL + reverse("accept_invitation", args=[raw_token])
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
 
 from parley.tenancy.models import Workspace
 from parley.tenancy.roles import HUMAN_ONLY, SCOPE_FOR_CAP, Cap, role_can
@@ -45,3 +46,10 @@ class Actor:
     @property
     def user_id(self) -> int | None:
         return self.user.pk if self.user is not None else None
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    """The Actor the API's authentication put on the request."""
+    actor = request.auth  # type: ignore[attr-defined]
+    assert isinstance(actor, Actor)
+    return actor

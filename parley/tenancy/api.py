@@ -8,9 +8,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router
 
-from parley.accounts.auth import actor_of
 from parley.core.pagination import paginate
 from parley.tenancy import access, actions
+from parley.tenancy.actor import actor_of
 from parley.tenancy.models import AuditEvent, Invitation, Membership
 from parley.tenancy.roles import Cap
 from parley.tenancy.schemas import (

@@ -35,13 +35,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def workspace_new(request: HttpRequest) -> HttpResponse:
-    form = NewWorkspaceForm(request.POST or None)
+    form = NewWorkspaceForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         workspace = apply_action(
             form,
             lambda: actions.do_create_workspace(owner=request.user, name=form.cleaned_data["name"]),  # type: ignore[arg-type]
         )
         if workspace is not None:
+            actions.do_remember_workspace(user=request.user, workspace_id=workspace.pk)  # type: ignore[arg-type]
             return redirect("workspace_home", slug=workspace.slug)
     memberships = access.user_memberships(request.user)  # type: ignore[arg-type]
     return render(request, "tenancy/workspace_new.html", {"form": form, "memberships": memberships})
@@ -138,7 +139,7 @@ def workspace_leave(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 @workspace_view(Cap.MEMBERS_READ)
 def members(request: HttpRequest, actor: Actor) -> HttpResponse:
-    invite_form = InviteForm(request.POST or None)
+    invite_form = InviteForm(request.POST if request.method == "POST" else None)
     invite_link = None
     if request.method == "POST":
         actor.require(Cap.MEMBERS_MANAGE)

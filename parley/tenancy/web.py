@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, cast
 
 from django import forms
 from django.contrib import messages
@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 
 from parley.core.errors import ActionError
 from parley.tenancy.access import enter_workspace
+from parley.tenancy.actions import do_remember_workspace
 from parley.tenancy.actor import Actor
 from parley.tenancy.roles import Cap
 
@@ -38,12 +39,10 @@ def workspace_view(
             actor = enter_workspace(request.user, slug)  # type: ignore[arg-type]
             actor.require(cap)
             request.actor = actor  # type: ignore[attr-defined]
-            from parley.accounts.actions import do_remember_workspace
-
             do_remember_workspace(user=request.user, workspace_id=actor.workspace.pk)  # type: ignore[arg-type]
             return view(request, actor, *args, **kwargs)
 
-        return wrapper
+        return cast(Callable[Concatenate[HttpRequest, str, P], HttpResponse], wrapper)
 
     return decorator
 

@@ -13,10 +13,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from procrastinate.contrib.django import app
+        from procrastinate.contrib.django.django_connector import DjangoConnector
 
         from parley.core.tasks import requeue_stalled_jobs
 
-        with app.replace_connector(app.connector.get_worker_connector()):
+        connector = app.connector
+        assert isinstance(connector, DjangoConnector)
+        with app.replace_connector(connector.get_worker_connector()):
             count = asyncio.run(_open_and_run(app, requeue_stalled_jobs))
         self.stdout.write(f"Requeued {count} stalled job(s).")
 

@@ -1,0 +1,65 @@
+"""Helpers for the Playwright browser tests: launch the system Chromium, keep
+screenshots in test-artifacts/, and fill Django forms by their labels."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+# Milliseconds. Every page here renders in well under a second; a generous
+# but finite wait keeps a broken page from hanging the run.
+ACTION_TIMEOUT_MS = 5_000
+NAVIGATION_TIMEOUT_MS = 10_000
+DESKTOP = {"width": 1280, "height": 860}
+MOBILE = {"width": 390, "height": 844}
+
+WORKSPACE_URL = re.compile(r"/w/(?P<slug>[a-z0-9-]+)/$")
+
+
+def launch(playwright: Playwright) -> Browser:
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=NAVIGATION_TIMEOUT_MS
+    )
+
+
+def new_page(context: BrowserContext) -> Page:
+    page = context.new_page()
+    page.set_default_timeout(ACTION_TIMEOUT_MS)
+    page.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    return page
+
+
+def shot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot as test-artifacts/<name>.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def fill(scope: Page | Locator, fields: dict[str, str]) -> None:
+    """Type into inputs found by their visible label, as a person would."""
+    for label, value in fields.items():
+        scope.get_by_label(label, exact=True).fill(value)
+
+
+def workspace_slug(page: Page) -> str:
+    match = WORKSPACE_URL.search(page.url)
+    assert match is not None, f"not on a workspace home: {page.url}"
+    return match.group("slug")
