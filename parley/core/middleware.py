@@ -10,7 +10,7 @@ import structlog
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
-from parley.core.tenant import activate_user, activate_workspace
+from parley.core.tenant import activate_user, activate_workspace, clear_transaction_settings
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -59,6 +59,5 @@ class TenantTransactionMiddleware:
             else:
                 # Settings are transaction-local, but a test client shares one
                 # outer transaction across requests: leave nothing behind.
-                activate_workspace(None)
-                activate_user(None)
+                clear_transaction_settings()
         return response

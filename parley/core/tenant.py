@@ -39,6 +39,13 @@ def activate_workspace(workspace_id: int | None) -> None:
     structlog.contextvars.bind_contextvars(workspace_id=workspace_id)
 
 
+def clear_transaction_settings() -> None:
+    """Forget the workspace and user of this transaction (log context stays,
+    so lines logged after the response still name the workspace)."""
+    _set(WORKSPACE_SETTING, "")
+    _set(USER_SETTING, "")
+
+
 def activate_user(user_id: int | None) -> None:
     """Let the current transaction see the user's own memberships."""
     _set(USER_SETTING, "" if user_id is None else str(int(user_id)))
