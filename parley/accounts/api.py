@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from parley.accounts import access, actions
 from parley.accounts.models import ApiToken
@@ -74,7 +74,7 @@ def my_workspaces(request: HttpRequest) -> Any:
 
 
 def _token_out(token: ApiToken) -> dict[str, Any]:
-    return TokenOut.from_orm(token).dict()
+    return TokenOut.model_validate(token).model_dump()
 
 
 @router.get("/tokens", response=TokenPage, summary="List API tokens (admins)")
@@ -95,7 +95,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Any:
     token, raw = actions.do_create_token(
         actor=actor, name=payload.name, scopes=payload.scopes, expires_at=payload.expires_at
     )
-    return 201, {**_token_out(token), "token": raw}
+    return Status(201, {**_token_out(token), "token": raw})
 
 
 @router.get("/tokens/{token_id}", response=TokenOut, summary="Get an API token")

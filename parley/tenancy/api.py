@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from parley.core.pagination import paginate
 from parley.tenancy import access, actions
@@ -78,7 +78,7 @@ def remove_member(request: HttpRequest, member_id: int) -> Any:
     actor = actor_of(request)
     actor.require(Cap.MEMBERS_MANAGE)
     actions.do_remove_member(actor=actor, member=access.access_member(actor, member_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/invitations", response=InvitationPage, summary="List invitations (admins)")
@@ -98,8 +98,8 @@ def list_invitations(request: HttpRequest, cursor: str | None = None, limit: int
 def create_invitation(request: HttpRequest, payload: InvitationIn) -> Any:
     actor = actor_of(request)
     invitation, raw = actions.do_invite(actor=actor, email=payload.email, role=payload.role)
-    out = InvitationOut.from_orm(invitation).dict()
-    return 201, {**out, "accept_url": actions.invitation_link(raw)}
+    out = InvitationOut.model_validate(invitation).model_dump()
+    return Status(201, {**out, "accept_url": actions.invitation_link(raw)})
 
 
 @router.get("/invitations/{invitation_id}", response=InvitationOut, summary="Get an invitation")

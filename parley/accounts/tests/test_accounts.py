@@ -74,7 +74,7 @@ def test_password_reset_by_email(tenant_a: Tenant) -> None:
     client = Client()
     client.post("/password-reset/", {"email": tenant_a.viewer.email})
     [message] = mail.outbox
-    match = re.search(r"/password-reset/[^/\s]+/[^/\s]+/", message.body)
+    match = re.search(r"/password-reset/[^/\s]+/[^/\s]+/", str(message.body))
     assert match is not None
     page = client.get(match.group(0), follow=True)
     assert b"Choose a new password" in page.content

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def bearer(raw: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    return {"Authorization": f"Bearer {raw}"}
 
 
 def test_token_lifecycle_through_the_api(tenant_a: Tenant, login: Any) -> None:
@@ -37,9 +37,9 @@ def test_token_lifecycle_through_the_api(tenant_a: Tenant, login: Any) -> None:
     assert raw not in (stored.secret_hash, stored.key_id)  # only a hash is kept
 
     api = Client()
-    me = api.get("/api/v1/me", **bearer(raw)).json()
+    me = api.get("/api/v1/me", headers=bearer(raw)).json()
     assert me["kind"] == "token" and me["workspace_slug"] == tenant_a.workspace.slug
-    assert api.get("/api/v1/members", **bearer(raw)).status_code == 200
+    assert api.get("/api/v1/members", headers=bearer(raw)).status_code == 200
     # Shown once: listing never returns the secret.
     listing = admin.get("/api/v1/tokens").content.decode()
     assert raw not in listing and "last_used_at" in listing
@@ -47,19 +47,19 @@ def test_token_lifecycle_through_the_api(tenant_a: Tenant, login: Any) -> None:
         assert ApiToken.objects.get(pk=body["id"]).last_used_at is not None
 
     rotated = admin.post(f"/api/v1/tokens/{body['id']}/rotate").json()
-    assert api.get("/api/v1/me", **bearer(raw)).status_code == 401
-    assert api.get("/api/v1/me", **bearer(rotated["token"])).status_code == 200
+    assert api.get("/api/v1/me", headers=bearer(raw)).status_code == 401
+    assert api.get("/api/v1/me", headers=bearer(rotated["token"])).status_code == 200
 
     revoked = admin.delete(f"/api/v1/tokens/{body['id']}")
     assert revoked.json()["state"] == "revoked"
-    assert api.get("/api/v1/me", **bearer(rotated["token"])).status_code == 401
+    assert api.get("/api/v1/me", headers=bearer(rotated["token"])).status_code == 401
 
 
 def test_scopes_limit_a_token(tenant_a: Tenant) -> None:
     _token, raw = make_token(tenant_a.workspace, tenant_a.owner, scopes=("workspace:read",))
     api = Client()
-    assert api.get("/api/v1/workspace", **bearer(raw)).status_code == 200
-    denied = api.get("/api/v1/members", **bearer(raw))
+    assert api.get("/api/v1/workspace", headers=bearer(raw)).status_code == 200
+    denied = api.get("/api/v1/members", headers=bearer(raw))
     assert denied.status_code == 403
     assert denied.json() == {
         "code": "forbidden",
@@ -68,7 +68,7 @@ def test_scopes_limit_a_token(tenant_a: Tenant) -> None:
     }
     assert (
         api.patch(
-            "/api/v1/workspace", {"name": "x"}, content_type="application/json", **bearer(raw)
+            "/api/v1/workspace", {"name": "x"}, content_type="application/json", headers=bearer(raw)
         ).status_code
         == 403
     )
@@ -82,7 +82,7 @@ def test_expired_and_malformed_tokens_are_refused(tenant_a: Tenant) -> None:
         )
     api = Client()
     for value in (raw, "prl_nothing", "garbage", raw[:-2] + "xx", ""):
-        response = api.get("/api/v1/me", **bearer(value))
+        response = api.get("/api/v1/me", headers=bearer(value))
         assert response.status_code == 401
         assert response.json()["code"] == "unauthenticated"
 
@@ -210,6 +210,6 @@ def test_an_admin_removed_later_does_not_matter_to_outsiders(
     response = api.get(
         "/api/v1/workspace",
         HTTP_X_PARLEY_WORKSPACE=tenant_b.workspace.slug,
-        **bearer(tenant_a.raw_token),
+        headers=bearer(tenant_a.raw_token),
     )
     assert response.json()["slug"] == tenant_a.workspace.slug

@@ -67,7 +67,7 @@ def test_invitation_for_a_new_person(
     assert response.status_code == 200
     [message] = mail.outbox
     assert message.to == ["new.person@example.test"]
-    link = re.search(r"http://[^\s]+/invite/[^\s]+/", message.body)
+    link = re.search(r"http://[^\s]+/invite/[^\s]+/", str(message.body))
     assert link is not None
     path = link.group(0).split("://", 1)[1].split("/", 1)[1]
     guest = Client()
