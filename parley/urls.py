@@ -62,12 +62,16 @@ urlpatterns = [
         tenancy.invitation_revoke,
         name="invitation_revoke",
     ),
+    path("w/<slug:slug>/billing/", tenancy.billing, name="billing"),
     path("w/<slug:slug>/tokens/", accounts.tokens, name="tokens"),
     path("w/<slug:slug>/tokens/<int:token_id>/revoke/", accounts.token_revoke, name="token_revoke"),
     path("w/<slug:slug>/tokens/<int:token_id>/rotate/", accounts.token_rotate, name="token_rotate"),
     # Operator
     path("ops/", ops.console, name="ops_console"),
     path("ops/jobs/<int:job_id>/retry/", ops.job_retry, name="ops_job_retry"),
+    path(
+        "ops/workspaces/<int:workspace_id>/quota/", ops.workspace_quota, name="ops_workspace_quota"
+    ),
     # API
     path("api/v1/", api.urls),
 ]

@@ -52,6 +52,7 @@ def _param_values(a: Tenant) -> dict[str, str]:
         "token_id": str(a.token.pk),
         # Operator-only routes: any id; the outsider is not an operator.
         "job_id": "1",
+        "workspace_id": str(a.workspace.pk),
     }
 
 

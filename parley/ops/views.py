@@ -16,7 +16,10 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from parley.core.tenant import dangerously_cross_tenant
 from parley.ops.health import readiness
+from parley.tenancy.access import workspace_by_id_for_operator
+from parley.tenancy.actions import do_override_quota
 from parley.tenancy.models import Membership, Workspace
+from parley.tenancy.web import flash_action
 
 
 @never_cache
@@ -81,4 +84,22 @@ def job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
         raise Http404("No such failed job.")
     app.job_manager.retry_job_by_id(job_id=job.id, retry_at=timezone.now())
     messages.success(request, f"Job {job.id} ({job.task_name}) queued again.")
+    return redirect("ops_console")
+
+
+@operator_only
+def workspace_quota(request: HttpRequest, workspace_id: int) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    workspace = workspace_by_id_for_operator(workspace_id)
+    try:
+        quota = int(request.POST.get("quota", ""))
+    except ValueError:
+        messages.error(request, "The quota must be a whole number.")
+        return redirect("ops_console")
+    flash_action(
+        request,
+        lambda: do_override_quota(operator=request.user, workspace=workspace, quota=quota),  # type: ignore[arg-type]
+        f"{workspace.name}: quota set to {quota:,}.",
+    )
     return redirect("ops_console")

@@ -22,6 +22,7 @@ from parley.core.tenant import activate_workspace
 from parley.tenancy.access import hash_secret
 from parley.tenancy.actor import Actor
 from parley.tenancy.models import AuditEvent, Invitation, Membership, Workspace
+from parley.tenancy.plans import PLANS
 from parley.tenancy.roles import Cap, Role
 
 if TYPE_CHECKING:
@@ -118,6 +119,48 @@ def do_delete_workspace(*, actor: Actor, confirm_name: str) -> None:
             field="confirm_name",
         )
     actor.workspace.delete()
+
+
+@transaction.atomic
+def do_change_plan(*, actor: Actor, plan: str) -> Workspace:
+    actor.require(Cap.BILLING_MANAGE)
+    if plan not in PLANS:
+        raise ActionError(
+            f"Unknown plan {plan!r}; choose one of {', '.join(PLANS)}.",
+            code="invalid_plan",
+            field="plan",
+        )
+    workspace = actor.workspace
+    old = workspace.plan
+    workspace.plan = plan
+    workspace.monthly_message_quota = PLANS[plan]
+    workspace.save(update_fields=["plan", "monthly_message_quota"])
+    record(actor, "workspace.plan_changed", plan, old=old, quota=PLANS[plan])
+    return workspace
+
+
+@transaction.atomic
+def do_override_quota(*, operator: User, workspace: Workspace, quota: int) -> Workspace:
+    """The operator's override of a workspace's monthly message quota."""
+    if not operator.is_staff:
+        raise PermissionDenied("Only operators override quotas.")
+    if quota < 0 or quota > 100_000_000:
+        raise ActionError(
+            "The quota must be between 0 and 100,000,000.", code="invalid_quota", field="quota"
+        )
+    old = workspace.monthly_message_quota
+    workspace.monthly_message_quota = quota
+    workspace.save(update_fields=["monthly_message_quota"])
+    activate_workspace(workspace.pk)
+    AuditEvent.objects.create(
+        workspace=workspace,
+        actor=operator,
+        actor_label=f"operator {operator.email}",
+        action="workspace.quota_overridden",
+        target=str(quota),
+        data={"old": old, "new": quota},
+    )
+    return workspace
 
 
 def _owner_count(workspace: Workspace) -> int:

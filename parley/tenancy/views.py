@@ -18,6 +18,7 @@ from parley.tenancy.forms import (
     WorkspaceForm,
 )
 from parley.tenancy.models import AuditEvent, Invitation, Membership
+from parley.tenancy.plans import PLANS
 from parley.tenancy.roles import Cap, Role
 from parley.tenancy.web import apply_action, flash_action, workspace_view
 
@@ -216,3 +217,16 @@ def invitation_revoke(request: HttpRequest, actor: Actor, invitation_id: int) ->
         f"Invitation for {invitation.email} revoked.",
     )
     return redirect("members", slug=actor.workspace.slug)
+
+
+@workspace_view(Cap.BILLING_MANAGE)
+def billing(request: HttpRequest, actor: Actor) -> HttpResponse:
+    if request.method == "POST":
+        plan = request.POST.get("plan", "")
+        flash_action(
+            request,
+            lambda: actions.do_change_plan(actor=actor, plan=plan),
+            f"Plan changed to {plan}.",
+        )
+        return redirect("billing", slug=actor.workspace.slug)
+    return render(request, "tenancy/billing.html", {"plans": PLANS.items()})

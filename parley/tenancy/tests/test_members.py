@@ -189,3 +189,31 @@ def test_settings_reject_bad_values_with_form_errors(tenant_a: Tenant, login: An
     )
     assert response.status_code == 200
     assert b"Mars/Olympus" in response.content  # the choice error names the value
+
+
+def test_only_owners_change_the_plan(tenant_a: Tenant, login: Any) -> None:
+    slug = tenant_a.workspace.slug
+    assert login(tenant_a.admin).get(f"/w/{slug}/billing/").status_code == 403
+    owner: Client = login(tenant_a.owner)
+    assert owner.get(f"/w/{slug}/billing/").status_code == 200
+    owner.post(f"/w/{slug}/billing/", {"plan": "growth"})
+    tenant_a.workspace.refresh_from_db()
+    assert (tenant_a.workspace.plan, tenant_a.workspace.monthly_message_quota) == (
+        "growth",
+        250_000,
+    )
+    owner.post(f"/w/{slug}/billing/", {"plan": "free-forever"})
+    tenant_a.workspace.refresh_from_db()
+    assert tenant_a.workspace.plan == "growth"
+
+
+def test_the_operator_overrides_a_quota(tenant_a: Tenant, login: Any) -> None:
+    url = f"/ops/workspaces/{tenant_a.workspace.pk}/quota/"
+    assert login(tenant_a.owner).post(url, {"quota": "5"}).status_code == 404
+    operator: Client = login(make_user("root@ops.test", is_staff=True))
+    assert operator.post(url, {"quota": "not a number"}).status_code == 302
+    operator.post(url, {"quota": "123456"})
+    tenant_a.workspace.refresh_from_db()
+    assert tenant_a.workspace.monthly_message_quota == 123456
+    with workspace_context(tenant_a.workspace.pk):
+        assert AuditEvent.objects.filter(action="workspace.quota_overridden").count() == 1
