@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "parley.accounts",
     "parley.tenancy",
     "parley.ops",
+    "parley.whatsapp",
+    "parley.crm",
+    "parley.inbox",
 ]
 
 MIDDLEWARE = [
@@ -232,3 +235,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Extra modules with job definitions (tests use it for their own tasks).
 PROCRASTINATE_IMPORT_PATHS = env_list("PARLEY_EXTRA_TASK_MODULES", "")
+
+# WhatsApp Cloud API: Meta in production, the simulator in tests and demo.
+WHATSAPP_GRAPH_URL = os.environ.get("WHATSAPP_GRAPH_URL", "https://graph.facebook.com")
+WHATSAPP_GRAPH_VERSION = os.environ.get("WHATSAPP_GRAPH_VERSION", "v21.0")
+WHATSAPP_TIMEOUT_SECONDS = float(os.environ.get("WHATSAPP_TIMEOUT_SECONDS", "15"))
+WHATSAPP_MEDIA_MAX_BYTES = int(os.environ.get("WHATSAPP_MEDIA_MAX_BYTES", str(100 * 1024 * 1024)))
+WHATSAPP_WEBHOOK_MAX_BYTES = int(os.environ.get("WHATSAPP_WEBHOOK_MAX_BYTES", str(5 * 1024 * 1024)))
+# After an unanswered send, how long to wait for Meta's status before resending.
+WHATSAPP_AMBIGUOUS_GRACE_SECONDS = int(os.environ.get("WHATSAPP_AMBIGUOUS_GRACE_SECONDS", "120"))

@@ -7,6 +7,7 @@ from parley.accounts import views as accounts
 from parley.api import api
 from parley.ops import views as ops
 from parley.tenancy import views as tenancy
+from parley.whatsapp.views_webhook import whatsapp_webhook
 
 urlpatterns = [
     path("", tenancy.home, name="home"),
@@ -72,6 +73,8 @@ urlpatterns = [
     path(
         "ops/workspaces/<int:workspace_id>/quota/", ops.workspace_quota, name="ops_workspace_quota"
     ),
+    # Meta's webhooks (authenticated by signature, not by session)
+    path("webhooks/whatsapp/<str:key>", whatsapp_webhook, name="whatsapp_webhook"),
     # API
     path("api/v1/", api.urls),
 ]

@@ -6,7 +6,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Playwright,
+    ViewportSize,
+    expect,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,8 +33,8 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 # but finite wait keeps a broken page from hanging the run.
 ACTION_TIMEOUT_MS = 5_000
 NAVIGATION_TIMEOUT_MS = 10_000
-DESKTOP = {"width": 1280, "height": 860}
-MOBILE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 860}
+MOBILE: ViewportSize = {"width": 390, "height": 844}
 
 WORKSPACE_URL = re.compile(r"/w/(?P<slug>[a-z0-9-]+)/$")
 
@@ -51,6 +59,20 @@ def shot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def dump_failure(test_name: str, *contexts: BrowserContext) -> None:
+    """Keep what every open page showed when a test failed: a screenshot and
+    the HTML, as test-artifacts/FAILED-<test>-<n>.{png,html}."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pages = [page for context in contexts for page in context.pages]
+    for n, page in enumerate(pages, start=1):
+        stem = ARTIFACTS / f"FAILED-{test_name}-{n}"
+        try:
+            page.screenshot(path=f"{stem}.png", full_page=True, timeout=ACTION_TIMEOUT_MS)
+            stem.with_suffix(".html").write_text(f"<!-- {page.url} -->\n{page.content()}")
+        except Exception:  # noqa: S112 - best effort; the real failure follows
+            continue
 
 
 def fill(scope: Page | Locator, fields: dict[str, str]) -> None:

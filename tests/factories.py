@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 from parley.accounts.models import ApiToken, User
 from parley.core.tenant import workspace_context
@@ -80,3 +81,64 @@ def make_tenant(label: str) -> Tenant:
     add_member(workspace, viewer, Role.VIEWER)
     token, raw = make_token(workspace, owner)
     return Tenant(workspace, owner, admin, agent, viewer, token, raw)
+
+
+def make_channel(
+    tenant: Tenant, *, phone_number_id: str = "", app_secret: str = "app-secret-123"
+) -> Any:
+    from parley.whatsapp.actions import do_connect_channel
+
+    n = next(_seq)
+    with workspace_context(tenant.workspace.pk):
+        return do_connect_channel(
+            actor=actor_for(tenant.workspace, tenant.owner),
+            name=f"Line {n}",
+            phone_number_id=phone_number_id or f"10{n:08d}",
+            waba_id=f"20{n:08d}",
+            access_token=f"token-{n}-abcdefgh",
+            app_secret=app_secret,
+            display_phone_number=f"+1555{n:07d}",
+        )
+
+
+def seed_inbox(tenant: Tenant) -> dict[str, str]:
+    """A channel, a contact who wrote, their conversation and a quick reply."""
+    from django.utils import timezone
+
+    from parley.crm.models import Contact
+    from parley.inbox.actions import do_save_quick_reply
+    from parley.inbox.models import Conversation, Message
+
+    channel = make_channel(tenant)
+    with workspace_context(tenant.workspace.pk):
+        contact = Contact.objects.create(
+            workspace=tenant.workspace, wa_id="15550001111", name="Ann Customer"
+        )
+        conversation = Conversation.objects.create(
+            workspace=tenant.workspace,
+            contact=contact,
+            channel=channel,
+            last_inbound_at=timezone.now(),
+        )
+        message = Message.objects.create(
+            workspace=tenant.workspace,
+            conversation=conversation,
+            direction="in",
+            wamid="wamid.seed",
+            text="hi there",
+            status="received",
+        )
+        quick_reply = do_save_quick_reply(
+            actor=actor_for(tenant.workspace, tenant.owner),
+            quick_reply=None,
+            shortcut="hello",
+            title="Hello",
+            body="Hello {{first_name}}",
+        )
+    return {
+        "channel_id": str(channel.pk),
+        "contact_id": str(contact.pk),
+        "conversation_id": str(conversation.pk),
+        "message_id": str(message.pk),
+        "quick_reply_id": str(quick_reply.pk),
+    }

@@ -27,6 +27,7 @@ from tests.browser import (
     DESKTOP,
     MOBILE,
     WORKSPACE_URL,
+    dump_failure,
     fill,
     launch,
     new_page,
@@ -61,6 +62,12 @@ def main_nav_links(page: Page) -> list[str]:
     return [text.strip() for text in links.all_inner_texts()]
 
 
+def sideways_overflow(page: Page) -> int:
+    """How many pixels the page is wider than the window (0 when it fits)."""
+    width: int = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    return width
+
+
 def click_nav(page: Page, name: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
 
@@ -79,6 +86,11 @@ def test_signup_invite_colleague_who_joins_as_agent(
         # Sign up: a new person creates a workspace.
         owner.goto(f"{live_server.url}/signup/")
         expect(owner.get_by_role("heading", level=1)).to_have_text("Create your workspace")
+        # A careless first try: the form explains what is missing, next to each field.
+        owner.get_by_role("button", name="Create workspace").click()
+        expect(owner.locator(".errorlist")).to_have_count(4)
+        expect(owner.get_by_label("Email", exact=True)).to_have_attribute("aria-invalid", "true")
+        shot(owner, "00-signup-errors")
         fill(
             owner,
             {
@@ -93,7 +105,7 @@ def test_signup_invite_colleague_who_joins_as_agent(
         owner.wait_for_url(WORKSPACE_URL)
         slug = workspace_slug(owner)
         expect(owner.get_by_role("heading", level=1)).to_have_text("Sunrise Bakery")
-        expect(owner.locator(".topline .badge")).to_have_text("owner")
+        expect(owner.get_by_title("Your role")).to_have_text("owner")
         expect(owner.get_by_role("status")).to_contain_text("Sunrise Bakery is ready")
         shot(owner, "02-home-owner")
 
@@ -124,17 +136,23 @@ def test_signup_invite_colleague_who_joins_as_agent(
         colleague.get_by_role("button", name="Create account and join").click()
         colleague.wait_for_url(f"**/w/{slug}/")
         expect(colleague.get_by_role("heading", level=1)).to_have_text("Sunrise Bakery")
-        expect(colleague.locator(".topline .badge")).to_have_text("agent")
+        expect(colleague.get_by_title("Your role")).to_have_text("agent")
         expect(colleague.get_by_role("status")).to_contain_text("You joined Sunrise Bakery")
         links = main_nav_links(colleague)
         assert "Home" in links and "Settings" in links, links
         assert "Members" not in links, links
         assert "API tokens" not in links, links
         shot(colleague, "06-home-agent")
+        click_nav(colleague, "Settings")
+        expect(colleague.get_by_label("Name", exact=True)).to_be_disabled()
+        expect(colleague.get_by_role("button", name="Save")).to_have_count(0)
+        shot(colleague, "06b-settings-agent")
 
         # An agent cannot reach the members page by typing its address either.
         response = colleague.goto(f"{live_server.url}/w/{slug}/members/")
         assert response is not None and response.status == 403
+        expect(colleague.get_by_role("heading", level=1)).to_have_text("You cannot open this page")
+        shot(colleague, "06c-forbidden")
 
         # Back with the owner: the colleague is a member now, as an agent.
         click_nav(owner, "Members")
@@ -144,6 +162,9 @@ def test_signup_invite_colleague_who_joins_as_agent(
         expect(row.get_by_role("combobox")).to_have_value("agent")
         expect(owner.get_by_text("Pending invitations")).to_have_count(0)
         shot(owner, "07-members-joined")
+    except BaseException:
+        dump_failure("signup-invite", owner_context, colleague_context)
+        raise
     finally:
         colleague_context.close()
         owner_context.close()
@@ -160,7 +181,13 @@ def test_admin_creates_uses_and_revokes_an_api_token(
     context = browser.new_context(viewport=DESKTOP)
     try:
         page = new_page(context)
-        page.on("dialog", lambda dialog: _accept(dialog))
+        confirmations: list[str] = []
+
+        def confirm(dialog: Dialog) -> None:
+            confirmations.append(dialog.message)
+            dialog.accept()
+
+        page.on("dialog", confirm)
 
         # Log in as the admin.
         page.goto(f"{live_server.url}/login/")
@@ -168,7 +195,7 @@ def test_admin_creates_uses_and_revokes_an_api_token(
         shot(page, "10-login")
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(f"**/w/{workspace.slug}/")
-        expect(page.locator(".topline .badge")).to_have_text("admin")
+        expect(page.get_by_title("Your role")).to_have_text("admin")
 
         # Create a token; its secret is shown exactly once.
         click_nav(page, "API tokens")
@@ -198,6 +225,7 @@ def test_admin_creates_uses_and_revokes_an_api_token(
         row = page.get_by_role("row").filter(has_text="Order sync")
         row.get_by_role("button", name="Revoke").click()
         expect(page.get_by_role("status")).to_contain_text("Token Order sync revoked")
+        assert len(confirmations) == 1 and confirmations[0].startswith("Revoke Order sync?")
         expect(row.locator(".badge")).to_have_text("revoked")
         shot(page, "13-tokens-revoked")
         response = httpx.get(api, headers=headers, timeout=HTTP_TIMEOUT_S)
@@ -211,15 +239,23 @@ def test_admin_creates_uses_and_revokes_an_api_token(
         expect(page.get_by_role("heading", level=1)).to_have_text("Your profile")
         shot(page, "15-profile")
 
+        # Keyboard users get a skip link first, then the workspace switcher.
+        page.goto(f"{live_server.url}/w/{workspace.slug}/")
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+        page.keyboard.press("Tab")
+        expect(page.get_by_label("Workspace", exact=True)).to_be_focused()
+
         page.set_viewport_size(MOBILE)
         page.goto(f"{live_server.url}/w/{workspace.slug}/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Harbour Fish")
         shot(page, "16-home-mobile")
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"home page scrolls sideways by {overflow}px at 390px"
+        assert sideways_overflow(page) <= 0, "the home page scrolls sideways at 390px"
+        page.goto(f"{live_server.url}/w/{workspace.slug}/tokens/")
+        shot(page, "17-tokens-mobile")
+        assert sideways_overflow(page) <= 0, "the tokens page scrolls sideways at 390px"
+    except BaseException:
+        dump_failure("api-token", context)
+        raise
     finally:
         context.close()
-
-
-def _accept(dialog: Dialog) -> None:
-    dialog.accept()

@@ -16,7 +16,7 @@ from django.test import Client
 
 from parley.core.tenant import workspace_context
 from parley.tenancy.actions import do_invite
-from tests.factories import Tenant, actor_for
+from tests.factories import Tenant, actor_for, seed_inbox
 from tests.urlwalk import all_routes
 
 # Routes anybody may reach, by design (they reveal no tenant data).
@@ -32,6 +32,8 @@ PUBLIC = {
     "password_reset_complete",
     # Holding the link is the credential; covered in test_invitations.
     "accept_invitation",
+    # Meta's webhook: authenticated by channel signature (tests/test_webhook_isolation).
+    "whatsapp_webhook",
     # The API's own documentation.
     "openapi-json",
     "openapi-view",
@@ -45,7 +47,9 @@ def _param_values(a: Tenant) -> dict[str, str]:
         invitation, _raw = do_invite(
             actor=actor_for(a.workspace, a.owner), email="x@alpha.test", role="agent"
         )
+        seeded = seed_inbox(a)
     return {
+        **seeded,
         "slug": a.workspace.slug,
         "member_id": str(a.member(a.agent).pk),
         "invitation_id": str(invitation.pk),
@@ -63,6 +67,14 @@ def _markers(a: Tenant) -> list[str]:
 # A body valid for any of the API's inputs, so that a request reaches the
 # handler's ownership check instead of stopping at input validation.
 PLAUSIBLE_BODY = {
+    "type": "text",
+    "text": "hello",
+    "body": "hello",
+    "shortcut": "hello",
+    "status": "open",
+    "assignee_id": None,
+    "active": True,
+    "confirm": "x",
     "role": "agent",
     "name": "Outsider",
     "email": "outsider@example.test",

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, Protocol
 
 import structlog
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from procrastinate import BaseRetryStrategy, RetryStrategy
 from procrastinate.contrib.django import app
 
@@ -33,22 +33,37 @@ class Deferrable(Protocol):
 
 
 def tenant_task(
-    *, name: str, queue: str = "default", retry: BaseRetryStrategy | bool = DEFAULT_RETRY
+    *,
+    name: str,
+    queue: str = "default",
+    retry: BaseRetryStrategy | bool = DEFAULT_RETRY,
+    atomic: bool = True,
 ) -> Callable[[Callable[..., None]], Any]:
-    """Register ``fn(workspace_id=..., **kwargs)`` as a job run in that workspace."""
+    """Register ``fn(workspace_id=..., **kwargs)`` as a job run in that workspace.
+
+    With ``atomic=False`` the job manages its own transactions (each opened
+    with ``workspace_context``): for work that must commit before calling
+    out, such as marking a message "sending" before the HTTP request.
+    """
 
     def decorator(fn: Callable[..., None]) -> Any:
         @functools.wraps(fn)
         def run(workspace_id: int, **kwargs: Any) -> None:
-            # Worker threads keep connections across jobs: drop broken ones.
-            close_old_connections()
+            # Worker threads keep connections across jobs: drop broken ones
+            # (not when called inside a transaction, as tests and callers may).
+            if not connection.in_atomic_block:
+                close_old_connections()
             structlog.contextvars.bind_contextvars(workspace_id=workspace_id, task=name)
             try:
-                with workspace_context(workspace_id):
+                if atomic:
+                    with workspace_context(workspace_id):
+                        fn(workspace_id=workspace_id, **kwargs)
+                else:
                     fn(workspace_id=workspace_id, **kwargs)
             finally:
                 structlog.contextvars.unbind_contextvars("workspace_id", "task")
-                close_old_connections()
+                if not connection.in_atomic_block:
+                    close_old_connections()
 
         return app.task(name=name, queue=queue, retry=retry)(run)
 

@@ -6,7 +6,9 @@ import base64
 import binascii
 from typing import Any, TypeVar
 
-from django.db.models import Model, QuerySet
+from datetime import datetime
+
+from django.db.models import Model, Q, QuerySet
 
 from parley.core.errors import ActionError
 
@@ -34,15 +36,22 @@ def decode_cursor(cursor: str) -> int:
         ) from exc
 
 
-def paginate(queryset: QuerySet[M], *, cursor: str | None, limit: int) -> dict[str, Any]:
-    """One page of ``queryset`` in id order, as ``{"items", "next_cursor"}``."""
+def _check_limit(limit: int) -> None:
     if limit < 1 or limit > MAX_LIMIT:
         raise ActionError(
             f"limit must be between 1 and {MAX_LIMIT}.", code="invalid_limit", field="limit"
         )
-    queryset = queryset.order_by("id")
+
+
+def paginate(
+    queryset: QuerySet[M], *, cursor: str | None, limit: int, newest_first: bool = False
+) -> dict[str, Any]:
+    """One page of ``queryset`` in id order, as ``{"items", "next_cursor"}``."""
+    _check_limit(limit)
+    queryset = queryset.order_by("-id" if newest_first else "id")
     if cursor:
-        queryset = queryset.filter(id__gt=decode_cursor(cursor))
+        last = decode_cursor(cursor)
+        queryset = queryset.filter(id__lt=last) if newest_first else queryset.filter(id__gt=last)
     rows = list(queryset[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
@@ -50,3 +59,35 @@ def paginate(queryset: QuerySet[M], *, cursor: str | None, limit: int) -> dict[s
         "items": rows,
         "next_cursor": encode_cursor(rows[-1].pk) if more and rows else None,
     }
+
+
+def paginate_recent(
+    queryset: QuerySet[M], *, field: str, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    """Newest first by ``field`` (a datetime), ties broken by id."""
+    _check_limit(limit)
+    queryset = queryset.order_by(f"-{field}", "-id")
+    if cursor:
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            stamp, _, last_id = base64.urlsafe_b64decode(padded).decode().partition("|")
+            when = datetime.fromisoformat(stamp)
+            ident = int(last_id)
+        except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+            raise ActionError(
+                "This cursor is not valid: pass next_cursor from the previous page unchanged.",
+                code="invalid_cursor",
+                field="cursor",
+            ) from exc
+        queryset = queryset.filter(
+            Q(**{f"{field}__lt": when}) | Q(**{field: when, "id__lt": ident})
+        )
+    rows = list(queryset[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        token = f"{getattr(last, field).isoformat()}|{last.pk}"
+        next_cursor = base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+    return {"items": rows, "next_cursor": next_cursor}

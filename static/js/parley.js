@@ -7,12 +7,14 @@ document.addEventListener("change", (event) => {
 });
 document.addEventListener("click", (event) => {
   const el = event.target;
-  if (!(el instanceof HTMLElement)) return;
+  if (!(el instanceof Element)) return;
   const copy = el.closest("[data-copy]");
   if (copy) {
     const target = document.getElementById(copy.getAttribute("data-copy"));
     if (target) navigator.clipboard?.writeText(target.textContent.trim());
+    const label = copy.textContent;
     copy.textContent = "Copied";
+    setTimeout(() => { copy.textContent = label; }, 2000);
   }
   const confirmEl = el.closest("[data-confirm]");
   if (confirmEl && !window.confirm(confirmEl.getAttribute("data-confirm"))) {

@@ -18,7 +18,7 @@ class SimulatorConfig:
     max_media_bytes: int = 512 * 1024 * 1024
     max_customers: int = 500_000
     webhook_log_size: int = 2_000
-    webhook_queue_size: int = 100_000
+    webhook_queue_size: int = 20_000
     # Webhook delivery: Meta retries failed deliveries with backoff; ours is bounded in
     # attempts and in time so a dead receiver cannot keep work alive for long.
     webhook_workers: int = 16
@@ -28,7 +28,8 @@ class SimulatorConfig:
     webhook_backoff_max_s: float = 8.0
     webhook_retry_window_s: float = 60.0
     # Statuses falling due within this window go out in one payload, as Meta batches them.
-    status_batch_window_s: float = 0.01
+    # It also keeps webhook posts (the costliest work here) few under load.
+    status_batch_window_s: float = 0.05
     max_statuses_per_payload: int = 100
 
     # Settings the control API may change at run time.

@@ -121,7 +121,9 @@ def unknown_object(object_id: str, method: str) -> MetaError:
         f"Unsupported {verb} request. Object with ID '{object_id}' does not exist, cannot be "
         "loaded due to missing permissions, or does not support this operation."
     )
-    return MetaError(400, 100, message=text, subcode=33, whatsapp=False, error_type="GraphMethodException")
+    return MetaError(
+        400, 100, message=text, subcode=33, whatsapp=False, error_type="GraphMethodException"
+    )
 
 
 def throughput_exceeded() -> MetaError:

@@ -97,7 +97,7 @@ def parse_create_request(waba_id: str, body: dict[str, Any]) -> Template:
     category = str(body["category"]).upper()
     if category not in CATEGORIES:
         raise errors.invalid_parameter(
-            f"Param category must be one of {{{', '.join(CATEGORIES)}}} - got \"{body['category']}\"."
+            f'Param category must be one of {{{", ".join(CATEGORIES)}}} - got "{body["category"]}".'
         )
     components = body["components"]
     if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
@@ -169,7 +169,9 @@ def _send_components(template_body: dict[str, Any]) -> dict[str, list[dict[str, 
             raise errors.invalid_parameter("Param template['components'] must contain objects.")
         params = comp.get("parameters") or []
         if not isinstance(params, list):
-            raise errors.invalid_parameter("Param template['components'][]['parameters'] must be an array.")
+            raise errors.invalid_parameter(
+                "Param template['components'][]['parameters'] must be an array."
+            )
         grouped.setdefault(str(comp.get("type", "")).lower(), []).extend(params)
     return grouped
 
@@ -204,9 +206,13 @@ def render(template: Template, template_body: dict[str, Any]) -> str:
         if comp is None or not comp.get("text"):
             continue
         params = grouped.get(kind.lower(), [])
-        by_name = {str(p.get("parameter_name")): _param_text(p) for p in params if isinstance(p, dict)}
+        by_name = {
+            str(p.get("parameter_name")): _param_text(p) for p in params if isinstance(p, dict)
+        }
 
-        def fill(match: re.Match[str], params: list[Any] = params, by_name: dict[str, str] = by_name) -> str:
+        def fill(
+            match: re.Match[str], params: list[Any] = params, by_name: dict[str, str] = by_name
+        ) -> str:
             key = match.group(1)
             if key.isdigit() and 0 < int(key) <= len(params):
                 return _param_text(params[int(key) - 1])
@@ -216,12 +222,23 @@ def render(template: Template, template_body: dict[str, Any]) -> str:
     return "\n".join(lines) or template.name
 
 
-def quick_replies(template: Template) -> list[str]:
+def quick_replies(template: Template, template_body: dict[str, Any]) -> list[tuple[str, str]]:
+    """(button text, payload) for each quick-reply button. The payload is what the sender
+    set for that button index, or the text when it set none, which is what the phone returns."""
     buttons = template.component("BUTTONS")
     if not buttons:
         return []
-    return [
-        str(b.get("text", ""))
-        for b in buttons.get("buttons") or []
-        if isinstance(b, dict) and str(b.get("type", "")).upper() == "QUICK_REPLY"
-    ]
+    payloads: dict[int, str] = {}
+    for comp in template_body.get("components") or []:
+        if not isinstance(comp, dict) or str(comp.get("type", "")).lower() != "button":
+            continue
+        params = comp.get("parameters") or []
+        first = params[0] if params and isinstance(params[0], dict) else {}
+        if str(comp.get("index", "")).isdigit() and first.get("payload") is not None:
+            payloads[int(comp["index"])] = str(first["payload"])
+    out: list[tuple[str, str]] = []
+    for index, button in enumerate(buttons.get("buttons") or []):
+        if isinstance(button, dict) and str(button.get("type", "")).upper() == "QUICK_REPLY":
+            text = str(button.get("text", ""))
+            out.append((text, payloads.get(index, text)))
+    return out

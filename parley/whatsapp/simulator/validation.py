@@ -85,7 +85,9 @@ def parse(body: Any) -> OutboundMessage | ReadReceipt:
         message_id = _require(body, "message_id", "message_id")
         return ReadReceipt(str(message_id), typing_indicator="typing_indicator" in body)
     if "status" in body:
-        raise errors.invalid_parameter(f'Param status must be one of {{READ}} - got "{body["status"]}".')
+        raise errors.invalid_parameter(
+            f'Param status must be one of {{READ}} - got "{body["status"]}".'
+        )
 
     recipient_type = str(body.get("recipient_type", "individual")).lower()
     if recipient_type != "individual":
@@ -99,7 +101,9 @@ def parse(body: Any) -> OutboundMessage | ReadReceipt:
     msg_type = str(body.get("type") or "text")
     if msg_type not in MESSAGE_TYPES:
         allowed = ", ".join(t.upper() for t in MESSAGE_TYPES)
-        raise errors.invalid_parameter(f'Param type must be one of {{{allowed}}} - got "{msg_type}".')
+        raise errors.invalid_parameter(
+            f'Param type must be one of {{{allowed}}} - got "{msg_type}".'
+        )
     content: Any = _require(body, msg_type, msg_type)
     if msg_type == "contacts":
         _check_contacts(content)  # the one type whose payload is an array
@@ -111,7 +115,9 @@ def parse(body: Any) -> OutboundMessage | ReadReceipt:
         context = _as_object(body["context"], "context")
         context_id = str(_require(context, "message_id", "context['message_id']"))
     wa_id = "".join(ch for ch in to if ch.isdigit())
-    return OutboundMessage(to=to, wa_id=wa_id, type=msg_type, content=content, context_id=context_id)
+    return OutboundMessage(
+        to=to, wa_id=wa_id, type=msg_type, content=content, context_id=context_id
+    )
 
 
 def _check_text(content: dict[str, Any], path: str) -> None:
@@ -138,7 +144,9 @@ def _check_media(content: dict[str, Any], path: str) -> None:
 
 def _check_template(content: dict[str, Any], path: str) -> None:
     _require(content, "name", f"{path}['name']")
-    language = _as_object(_require(content, "language", f"{path}['language']"), f"{path}['language']")
+    language = _as_object(
+        _require(content, "language", f"{path}['language']"), f"{path}['language']"
+    )
     _require(language, "code", f"{path}['language']['code']")
 
 
@@ -170,7 +178,9 @@ def _check_interactive(content: dict[str, Any], path: str) -> None:
     kind = _require(content, "type", f"{path}['type']")
     if kind not in INTERACTIVE_TYPES:
         allowed = ", ".join(INTERACTIVE_TYPES)
-        raise errors.invalid_parameter(f'Param {path}[\'type\'] must be one of {{{allowed}}} - got "{kind}".')
+        raise errors.invalid_parameter(
+            f"Param {path}['type'] must be one of {{{allowed}}} - got \"{kind}\"."
+        )
     if kind not in ("product", "product_list"):
         body = _as_object(_require(content, "body", f"{path}['body']"), f"{path}['body']")
         _require(body, "text", f"{path}['body']['text']")
@@ -189,10 +199,14 @@ def _check_reply_buttons(action: dict[str, Any], path: str) -> None:
     for button in buttons:
         button = _as_object(button, f"{path}['action']['buttons'][]")
         if button.get("type") != "reply":
-            raise errors.invalid_parameter("Param interactive['action']['buttons'][]['type'] must be reply.")
+            raise errors.invalid_parameter(
+                "Param interactive['action']['buttons'][]['type'] must be reply."
+            )
         reply = _as_object(button.get("reply"), f"{path}['action']['buttons'][]['reply']")
         button_id = str(_require(reply, "id", "interactive['action']['buttons'][]['reply']['id']"))
-        title = str(_require(reply, "title", "interactive['action']['buttons'][]['reply']['title']"))
+        title = str(
+            _require(reply, "title", "interactive['action']['buttons'][]['reply']['title']")
+        )
         if len(title) > 20:
             raise errors.invalid_value("Button title length invalid. Min length: 1, Max length: 20")
         if button_id in seen:
@@ -212,13 +226,19 @@ def _check_list(action: dict[str, Any], path: str) -> None:
         section = _as_object(section, f"{path}['action']['sections'][]")
         section_rows = section.get("rows") or []
         if not isinstance(section_rows, list) or not section_rows:
-            raise errors.invalid_parameter("The parameter interactive['action']['sections'][]['rows'] is required.")
+            raise errors.invalid_parameter(
+                "The parameter interactive['action']['sections'][]['rows'] is required."
+            )
         for row in section_rows:
             row = _as_object(row, f"{path}['action']['sections'][]['rows'][]")
             _require(row, "id", "interactive['action']['sections'][]['rows'][]['id']")
-            title = str(_require(row, "title", "interactive['action']['sections'][]['rows'][]['title']"))
+            title = str(
+                _require(row, "title", "interactive['action']['sections'][]['rows'][]['title']")
+            )
             if len(title) > 24:
-                raise errors.invalid_value("Row title length invalid. Min length: 1, Max length: 24")
+                raise errors.invalid_value(
+                    "Row title length invalid. Min length: 1, Max length: 24"
+                )
             rows += 1
     if rows > 10:
         raise errors.invalid_value("Total row count exceed max allowed count: 10")

@@ -1,0 +1,34 @@
+"""Contacts: the customers a workspace talks to. The CRM grows around them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from parley.core.models import TenantModel
+
+
+class Contact(TenantModel):
+    # WhatsApp's id for the customer: their number in digits, as Meta sends it.
+    wa_id = models.CharField(max_length=64)
+    phone_e164 = models.CharField(max_length=20, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    profile_name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_outbound_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "wa_id"], name="contact_unique_wa_id")
+        ]
+        indexes = [models.Index(fields=["workspace", "name"], name="contact_ws_name_idx")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.profile_name or self.phone_e164 or self.wa_id

@@ -1,0 +1,75 @@
+"""WhatsApp channels (connected numbers) and the durable store of raw webhooks."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from parley.core.models import TenantModel
+
+
+class Channel(TenantModel):
+    """One WhatsApp Business number connected through Meta's Cloud API."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DISABLED = "disabled", "Disabled"
+
+    name = models.CharField(max_length=100)
+    phone_number_id = models.CharField(max_length=40)
+    waba_id = models.CharField(max_length=40)
+    display_phone_number = models.CharField(max_length=32, blank=True)
+    verified_name = models.CharField(max_length=200, blank=True)
+    # Encrypted at rest (core.crypto); only the last four characters are shown.
+    access_token_enc = models.TextField()
+    access_token_hint = models.CharField(max_length=8, blank=True)
+    app_secret_enc = models.TextField()
+    app_secret_hint = models.CharField(max_length=8, blank=True)
+    # The unguessable part of this channel's webhook URL; routes Meta's posts.
+    webhook_key = models.CharField(max_length=64, unique=True)
+    verify_token = models.CharField(max_length=64)
+    throughput_cap = models.PositiveIntegerField(default=80)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    last_test_ok = models.BooleanField(null=True)
+    last_test_detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "phone_number_id"], name="channel_unique_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.display_phone_number})"
+
+
+class WebhookEvent(TenantModel):
+    """A webhook body exactly as Meta posted it, kept before anything parses it.
+
+    ``workspace`` is null for posts to unknown channel keys: they are kept
+    for the operator (visible only through the escape hatch).
+    """
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        FLAGGED = "flagged", "Flagged"
+
+    workspace = models.ForeignKey(  # type: ignore[assignment]
+        "tenancy.Workspace", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.ForeignKey(Channel, null=True, on_delete=models.SET_NULL, related_name="+")
+    channel_key = models.CharField(max_length=64)
+    body = models.BinaryField()
+    received_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RECEIVED)
+    problem = models.CharField(max_length=300, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "state", "received_at"], name="webhook_ws_state_idx")
+        ]
