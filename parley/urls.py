@@ -5,8 +5,11 @@ from django.urls import path
 
 from parley.accounts import views as accounts
 from parley.api import api
+from parley.inbox import live as inbox_live
+from parley.inbox import views as inbox
 from parley.ops import views as ops
 from parley.tenancy import views as tenancy
+from parley.whatsapp import views as channels
 from parley.whatsapp.views_webhook import whatsapp_webhook
 
 urlpatterns = [
@@ -65,6 +68,35 @@ urlpatterns = [
     ),
     path("w/<slug:slug>/billing/", tenancy.billing, name="billing"),
     path("w/<slug:slug>/tokens/", accounts.tokens, name="tokens"),
+    path("w/<slug:slug>/inbox/", inbox.inbox, name="inbox"),
+    path("w/<slug:slug>/inbox/list/", inbox.conversation_list, name="inbox_list"),
+    path("w/<slug:slug>/inbox/events", inbox_live.events, name="inbox_events"),
+    path("w/<slug:slug>/inbox/<int:conversation_id>/", inbox.inbox, name="inbox_conversation"),
+    path("w/<slug:slug>/inbox/<int:conversation_id>/thread/", inbox.thread, name="inbox_thread"),
+    path("w/<slug:slug>/inbox/<int:conversation_id>/send/", inbox.send, name="inbox_send"),
+    path(
+        "w/<slug:slug>/inbox/<int:conversation_id>/template/",
+        inbox.send_template,
+        name="inbox_send_template",
+    ),
+    path("w/<slug:slug>/inbox/<int:conversation_id>/note/", inbox.add_note, name="inbox_note"),
+    path("w/<slug:slug>/inbox/<int:conversation_id>/assign/", inbox.assign, name="inbox_assign"),
+    path(
+        "w/<slug:slug>/inbox/<int:conversation_id>/status/",
+        inbox.change_status,
+        name="inbox_status",
+    ),
+    path("w/<slug:slug>/media/<int:message_id>", inbox.media, name="inbox_media"),
+    path("w/<slug:slug>/quick-replies/", inbox.quick_replies, name="quick_replies"),
+    path(
+        "w/<slug:slug>/quick-replies/<int:quick_reply_id>/",
+        inbox.quick_reply_edit,
+        name="quick_reply_edit",
+    ),
+    path("w/<slug:slug>/channels/", channels.channels, name="channels"),
+    path(
+        "w/<slug:slug>/channels/<int:channel_id>/", channels.channel_detail, name="channel_detail"
+    ),
     path("w/<slug:slug>/tokens/<int:token_id>/revoke/", accounts.token_revoke, name="token_revoke"),
     path("w/<slug:slug>/tokens/<int:token_id>/rotate/", accounts.token_rotate, name="token_rotate"),
     # Operator

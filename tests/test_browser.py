@@ -245,6 +245,9 @@ def test_admin_creates_uses_and_revokes_an_api_token(
         expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
         page.keyboard.press("Tab")
         expect(page.get_by_label("Workspace", exact=True)).to_be_focused()
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("link", name="Home", exact=True)).to_be_focused()
+        shot(page, "15b-keyboard-focus")
 
         page.set_viewport_size(MOBILE)
         page.goto(f"{live_server.url}/w/{workspace.slug}/")

@@ -16,6 +16,7 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 # Long-lived responses (server-sent events) must not hold a transaction open.
 NON_TRANSACTIONAL_PREFIXES = ("/healthz", "/readyz", "/static/")
+NON_TRANSACTIONAL_SUFFIXES = ("/events",)
 
 
 class RequestIdMiddleware:
@@ -47,7 +48,9 @@ class TenantTransactionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(NON_TRANSACTIONAL_PREFIXES):
+        if request.path.startswith(NON_TRANSACTIONAL_PREFIXES) or request.path.endswith(
+            NON_TRANSACTIONAL_SUFFIXES
+        ):
             return self.get_response(request)
         with transaction.atomic():
             activate_workspace(None)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, TypeVar
-
 from datetime import datetime
+from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 

@@ -304,7 +304,9 @@ def _validate_quick_reply(shortcut: str, title: str, body: str) -> tuple[str, st
     shortcut = shortcut.strip().lstrip("/").lower()
     if not re.fullmatch(r"[a-z0-9_-]{1,40}", shortcut):
         raise ActionError(
-            "A shortcut is 1–40 letters, digits, - or _.", code="invalid_shortcut", field="shortcut"
+            "A shortcut is 1 to 40 letters, digits, - or _.",
+            code="invalid_shortcut",
+            field="shortcut",
         )
     if not body.strip():
         raise ActionError("Write the reply's text.", code="required", field="body")

@@ -73,7 +73,7 @@ class Message(TenantModel):
     )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     # Meta's id; unique per workspace, which is what deduplicates redeliveries.
-    wamid = models.CharField(max_length=200, null=True, blank=True)
+    wamid = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001  (NULL until sent)
     type = models.CharField(max_length=32, default="text")
     text = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)

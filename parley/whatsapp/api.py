@@ -81,6 +81,6 @@ def delete(request: HttpRequest, channel_id: int, confirm: str = "") -> Any:
     actor = actor_of(request)
     actor.require(Cap.WORKSPACE_MANAGE)
     actions.do_delete_channel(
-        actor=actor, channel=access_channel(actor, channel_id), confirm=payload.confirm
+        actor=actor, channel=access_channel(actor, channel_id), confirm=confirm
     )
     return Status(204, None)

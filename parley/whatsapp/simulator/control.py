@@ -231,7 +231,6 @@ async def post_settings(request: Request) -> Response:
         sim.config.update_runtime(await control_json(request))
     except ValueError as exc:
         raise ControlError(str(exc)) from None
-    sim.persist()
     return JSONResponse(sim.config.runtime_settings())
 
 

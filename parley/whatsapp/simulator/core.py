@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import logging
 import secrets
 import time
 from collections.abc import Coroutine
@@ -35,8 +34,6 @@ from .webhooks import (
     statuses_payload,
     template_status_payload,
 )
-
-log = logging.getLogger("parley.whatsapp.simulator")
 
 MEDIA_URL_TTL_S = 300  # Meta's media download URLs are valid for five minutes
 
@@ -421,12 +418,9 @@ class Simulator:
             path,
             [n.to_public() for n in self.numbers.values()],
             [t.to_state() for t in self.templates.values()],
-            self.config.runtime_settings(),
         )
 
     def _load(self, data: dict[str, Any]) -> None:
-        if data.get("settings"):
-            self.config.update_runtime(dict(data["settings"]))
         for raw in data.get("numbers") or []:
             number = Number.create(dict(raw))
             self.numbers[number.phone_number_id] = number

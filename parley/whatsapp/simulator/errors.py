@@ -151,13 +151,16 @@ def fault(http_status: int, code: int | None) -> MetaError:
     return MetaError(http_status, chosen)
 
 
-def webhook_error(code: int, details: str | None = None) -> dict[str, Any]:
-    """The `errors[]` item of a failed status (or of an unsupported inbound message)."""
+def webhook_error(code: int, details: str | None = None, *, href: bool = True) -> dict[str, Any]:
+    """The `errors[]` item of a failed status; an unsupported inbound message carries the
+    same object without `href`."""
     title, default_details = TITLES.get(code, ("Unknown error", "An unknown error occurred."))
-    return {
+    error: dict[str, Any] = {
         "code": code,
         "title": title,
         "message": title,
         "error_data": {"details": details or default_details},
-        "href": ERROR_CODES_HREF,
     }
+    if href:
+        error["href"] = ERROR_CODES_HREF
+    return error

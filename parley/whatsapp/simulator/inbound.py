@@ -98,7 +98,7 @@ def build(sim: Simulator, number: Number, item: dict[str, Any], base_url: str) -
             **raw,
         }
     else:  # unsupported: Meta sends the type plus an error explaining it
-        message["errors"] = [errors.webhook_error(131051)]
+        message["errors"] = [errors.webhook_error(131051, href=False)]
         if isinstance(raw, dict) and raw.get("type"):
             message["unsupported"] = {"type": str(raw["type"])}
     if isinstance(item.get("referral"), dict):

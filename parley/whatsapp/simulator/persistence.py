@@ -20,19 +20,9 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def save(
-    path: Path,
-    numbers: list[dict[str, Any]],
-    templates: list[dict[str, Any]],
-    settings: dict[str, Any],
-) -> None:
+def save(path: Path, numbers: list[dict[str, Any]], templates: list[dict[str, Any]]) -> None:
     """Write atomically, so a crash mid-write never leaves a truncated file behind."""
-    payload = {
-        "version": FORMAT_VERSION,
-        "numbers": numbers,
-        "templates": templates,
-        "settings": settings,
-    }
+    payload = {"version": FORMAT_VERSION, "numbers": numbers, "templates": templates}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:

@@ -58,7 +58,8 @@ PAGE = """<!doctype html>
          word-wrap: break-word; }
   .msg.biz { align-self: flex-start; background: #fff; border-top-left-radius: 0; }
   .msg.me { align-self: flex-end; background: var(--out); border-top-right-radius: 0; }
-  .msg img { display: block; max-width: 100%; border-radius: 6px; margin-bottom: 4px; }
+  .msg img { display: block; width: 220px; max-width: 100%; border-radius: 6px;
+             margin-bottom: 4px; image-rendering: pixelated; }
   .meta { font-size: 11px; color: #667781; text-align: right; margin-top: 2px; }
   .tick { margin-left: 4px; letter-spacing: -3px; }
   .tick.read { color: var(--tick); }
@@ -70,7 +71,7 @@ PAGE = """<!doctype html>
   .compose { display: flex; gap: 6px; padding: 8px; background: #f0f2f5; align-items: center; }
   .compose input { border-radius: 20px; border: 0; }
   .compose button { border-radius: 50%; width: 38px; height: 38px; padding: 0; flex: none; }
-  .compose button.ghost { background: transparent; font-size: 18px; }
+  .compose button.ghost { background: transparent; display: grid; place-items: center; }
   .note { font-size: 12px; color: #667781; margin-top: 12px; }
 </style>
 </head>
@@ -93,9 +94,16 @@ PAGE = """<!doctype html>
     <div class="bar"><b id="title">No customer selected</b><small id="subtitle"></small></div>
     <div class="chat" id="chat"><div class="empty">Pick a number and a customer.</div></div>
     <form class="compose" id="compose">
-      <button type="button" class="ghost" id="send-image" title="Send a photo">&#128247;</button>
-      <button type="button" class="ghost" id="send-location"
-              title="Send a location">&#128205;</button>
+      <button type="button" class="ghost" id="send-image" title="Send a photo">
+        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path fill="#54656f"
+          d="M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15
+             3H9zm3 5a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm0 2a3 3 0 1 0 0 6 3 3 0 0 0 0-6z"/></svg>
+      </button>
+      <button type="button" class="ghost" id="send-location" title="Send a location">
+        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true"><path fill="#54656f"
+          d="M12 2a7 7 0 0 0-7 7c0 5 7 13 7 13s7-8 7-13a7 7 0 0 0-7-7zm0 4a3 3 0 1 1 0 6 3 3 0 0 1
+             0-6z"/></svg>
+      </button>
       <input id="text" placeholder="Message" autocomplete="off">
       <button type="submit" title="Send">&#10148;</button>
     </form>
@@ -187,16 +195,16 @@ function bubble(m) {
   const mine = m.direction === "inbound";
   const node = el("div", "msg " + (mine ? "me" : "biz"));
   if (m.template) node.append(el("div", "label", "Template \\u00b7 " + m.template.name));
-  if (m.type === "image" || m.type === "sticker") {
-    const id = mediaId(m);
-    if (id) {
-      const img = el("img");
-      img.src = "/_sim/media/" + encodeURIComponent(id);
-      img.alt = m.type;
-      node.append(img);
-    }
+  let label = m.text || "[" + m.type + "]";
+  const id = mediaId(m);
+  if (id && (m.type === "image" || m.type === "sticker")) {
+    const img = el("img");
+    img.src = "/_sim/media/" + encodeURIComponent(id);
+    img.alt = m.type;
+    node.append(img);
+    label = m.content.caption || "";
   }
-  node.append(el("div", "", m.text || "[" + m.type + "]"));
+  if (label) node.append(el("div", "", label));
   if (m.status === "failed" && m.errors) {
     for (const e of m.errors) {
       node.append(el("div", "err", "Not delivered: " + e.code + " " + e.title));

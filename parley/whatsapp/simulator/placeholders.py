@@ -14,16 +14,19 @@ DEFAULT_MIME = {
 }
 
 
-def _png(width: int = 16, height: int = 16, rgb: tuple[int, int, int] = (37, 211, 102)) -> bytes:
+def _png(width: int = 120, height: int = 80) -> bytes:
+    """A tiny landscape (sky over grass) so a placeholder photo looks like a photo."""
+
     def chunk(tag: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
-    row = b"\x00" + bytes(rgb) * width
+    sky, grass = bytes((135, 206, 235)), bytes((37, 160, 90))
+    rows = [b"\x00" + (sky if y < height * 0.6 else grass) * width for y in range(height)]
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
         + chunk(b"IEND", b"")
     )
 

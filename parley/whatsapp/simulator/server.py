@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from starlette.applications import Starlette
@@ -25,7 +25,12 @@ class BackgroundServer:
     """`with BackgroundServer(app) as server: server.url` - started and stopped for you."""
 
     def __init__(
-        self, app: Any, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 10.0
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        startup_timeout: float = 10.0,
+        lifespan: Literal["auto", "on", "off"] = "auto",
     ) -> None:
         if not is_loopback_host(host):
             raise ValueError(f"refusing to listen on non-loopback host {host!r}")
@@ -37,7 +42,7 @@ class BackgroundServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.port: int = self._socket.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, access_log=False)
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
@@ -104,7 +109,8 @@ def start_simulator(
     """Start in a background thread; call `.stop()` on the result when done."""
     simulator = Simulator(config)
     app = build_app(simulator=simulator)
-    server = BackgroundServer(app, host=host, port=port).start()
+    # lifespan="on": without its startup the simulator posts no webhooks, so fail loudly.
+    server = BackgroundServer(app, host=host, port=port, lifespan="on").start()
     return SimulatorHandle(server, simulator, app)
 
 

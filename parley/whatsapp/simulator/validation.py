@@ -37,6 +37,7 @@ INTERACTIVE_TYPES = (
     "call_permission_request",
 )
 CAPTIONED = ("image", "video", "document")
+_PHONE_FORMATTING = str.maketrans("", "", " -().")
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 
@@ -51,7 +52,10 @@ class OutboundMessage:
 
     @property
     def recipient_is_valid(self) -> bool:
-        return 8 <= len(self.wa_id) <= 15 and self.to.lstrip("+").replace(" ", "").isdigit()
+        """8 to 15 digits once the formatting Meta tolerates (+, spaces, dashes, brackets,
+        dots) is removed; anything else is accepted and then fails with 131026."""
+        bare = self.to.lstrip("+").translate(_PHONE_FORMATTING)
+        return bare.isdigit() and 8 <= len(bare) <= 15
 
 
 @dataclass(slots=True)

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from .config import SimulatorConfig
 from .state import Number
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
+log = logging.getLogger(__name__)
 
 
 def messages_payload(
@@ -227,6 +229,13 @@ class WebhookDispatcher:
         exhausted = entry["attempts"] >= self.config.webhook_max_attempts
         if exhausted or time.monotonic() + delivery.backoff > delivery.deadline:
             entry.update(state="failed", finished_at=time.time())
+            log.warning(
+                "webhook %s to %s failed after %d attempts (last: %s)",
+                delivery.kind,
+                delivery.url,
+                entry["attempts"],
+                entry["error"] or entry["status"],
+            )
             return False
         entry["state"] = "retrying"
         return True

@@ -1,0 +1,54 @@
+"""GET /w/<slug>/inbox/events: the workspace's live event stream (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+
+from parley.core.live import hub, sse
+from parley.core.tenant import activate_user
+from parley.tenancy.access import enter_workspace
+from parley.tenancy.roles import Cap
+
+KEEPALIVE_SECONDS = 15.0
+
+
+def _workspace_for(user: object, slug: str) -> tuple[int, int]:
+    with transaction.atomic():
+        activate_user(getattr(user, "pk", None))
+        actor = enter_workspace(user, slug)  # type: ignore[arg-type]
+        actor.require(Cap.CONVERSATIONS_READ)
+        return actor.workspace.pk, int(getattr(user, "pk", 0))
+
+
+async def events(request: HttpRequest, slug: str) -> HttpResponse:
+    user = await request.auser()
+    if not user.is_authenticated:
+        raise Http404("No such workspace.")
+    workspace_id, user_id = await sync_to_async(_workspace_for)(user, slug)
+    queue = hub.subscribe(workspace_id)
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield "retry: 2000\n\n"
+            yield sse("ready", {"w": workspace_id})
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keepalive\n\n"
+                    continue
+                if event.get("k") == "mention" and event.get("id") != user_id:
+                    continue  # a mention is news only to the person mentioned
+                yield sse(str(event.get("k")), event)
+        finally:
+            hub.unsubscribe(workspace_id, queue)
+
+    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response

@@ -1,0 +1,291 @@
+"""The team inbox: list, thread, composer, notes, assignment. Thin; htmx
+swaps the partials, SSE tells the page when to refresh them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from parley.core.errors import ActionError
+from parley.inbox import access, actions, quota
+from parley.inbox.forms import ComposeForm, NoteForm, QuickReplyForm, TemplateForm
+from parley.inbox.models import Conversation, Message, Note, QuickReply
+from parley.inbox.window import window_closes_at, window_open
+from parley.tenancy.actor import Actor
+from parley.tenancy.models import Membership
+from parley.tenancy.roles import Cap
+from parley.tenancy.web import apply_action, workspace_view
+
+PAGE = 50
+
+
+def _list_context(request: HttpRequest, actor: Actor) -> dict[str, object]:
+    view = request.GET.get("view", "all")
+    view = view if view in ("mine", "unassigned", "all") else "all"
+    status = request.GET.get("status", "open")
+    status = status if status in Conversation.Status.values else None
+    q = request.GET.get("q", "")[:100]
+    conversations = list(access.conversation_list(actor, view=view, status=status, q=q)[:PAGE])
+    return {
+        "conversations": conversations,
+        "view": view,
+        "status": status or "all",
+        "q": q,
+        "statuses": [*Conversation.Status.values, "all"],
+    }
+
+
+def _thread_context(actor: Actor, conversation: Conversation) -> dict[str, object]:
+    recent = list(
+        Message.objects.filter(workspace=actor.workspace, conversation=conversation)
+        .select_related("sent_by")
+        .order_by("-id")[:100]
+    )
+    recent.reverse()
+    by_wamid = {m.wamid: m for m in recent if m.wamid}
+    reactions: dict[int, list[str]] = {}
+    bubbles = []
+    for m in recent:
+        if m.type == "reaction":
+            target = by_wamid.get(str((m.payload.get("reaction") or {}).get("message_id")))
+            if target is not None:
+                if m.text:
+                    reactions.setdefault(target.pk, []).append(m.text)
+                continue
+        bubbles.append(m)
+    for m in bubbles:
+        m.reactions = reactions.get(m.pk, [])  # type: ignore[attr-defined]
+    notes = list(
+        Note.objects.filter(workspace=actor.workspace, conversation=conversation)
+        .select_related("author")
+        .order_by("id")[:200]
+    )
+    now = timezone.now()
+    return {
+        "conversation": conversation,
+        "bubbles": bubbles,
+        "notes": notes,
+        "window_open": window_open(conversation, now),
+        "window_closes_at": window_closes_at(conversation),
+        "agents": Membership.objects.select_related("user")
+        .filter(workspace=actor.workspace)
+        .exclude(role="viewer")
+        .order_by("user__email"),
+        "quick_replies": QuickReply.objects.filter(workspace=actor.workspace).order_by("shortcut")[
+            :200
+        ],
+        "can_work": actor.can(Cap.CONVERSATIONS_WORK),
+        "quota_level": quota.level(actor.workspace),
+    }
+
+
+@workspace_view(Cap.CONVERSATIONS_READ)
+def inbox(request: HttpRequest, actor: Actor, conversation_id: int | None = None) -> HttpResponse:
+    context = _list_context(request, actor)
+    if conversation_id is not None:
+        conversation = access.access_conversation(actor, conversation_id)
+        actions.do_mark_read(actor=actor, conversation=conversation)
+        context.update(_thread_context(actor, conversation))
+    context["quota_level"] = quota.level(actor.workspace)
+    return render(request, "inbox/inbox.html", context)
+
+
+@workspace_view(Cap.CONVERSATIONS_READ)
+def conversation_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    context = _list_context(request, actor)
+    context["selected_id"] = request.GET.get("selected")
+    return render(request, "inbox/_list.html", context)
+
+
+@workspace_view(Cap.CONVERSATIONS_READ)
+def thread(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
+    conversation = access.access_conversation(actor, conversation_id)
+    return render(request, "inbox/_thread.html", _thread_context(actor, conversation))
+
+
+def _back(actor: Actor, conversation: Conversation) -> HttpResponse:
+    return redirect(
+        "inbox_conversation", slug=actor.workspace.slug, conversation_id=conversation.pk
+    )
+
+
+def _respond(request: HttpRequest, actor: Actor, conversation: Conversation) -> HttpResponse:
+    if request.htmx:  # type: ignore[attr-defined]
+        conversation.refresh_from_db()
+        return render(request, "inbox/_thread.html", _thread_context(actor, conversation))
+    return _back(actor, conversation)
+
+
+@workspace_view(Cap.CONVERSATIONS_WORK)
+@require_POST
+def send(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
+    conversation = access.access_conversation(actor, conversation_id)
+    form = ComposeForm(request.POST)
+    if form.is_valid():
+        reply_to_id = form.cleaned_data.get("reply_to")
+        reply_to = access.access_message(actor, conversation, reply_to_id) if reply_to_id else None
+        text = form.cleaned_data["text"]
+        if text.startswith("/") and " " not in text.strip():
+            shortcut = text.strip()[1:].lower()
+            quick = QuickReply.objects.filter(workspace=actor.workspace, shortcut=shortcut).first()
+            if quick is not None:
+                text = actions.render_quick_reply(quick.body, conversation, actor)
+        try:
+            actions.do_send_text(
+                actor=actor, conversation=conversation, text=text, reply_to=reply_to
+            )
+        except ActionError as exc:
+            messages.error(request, exc.message)
+    return _respond(request, actor, conversation)
+
+
+@workspace_view(Cap.CONVERSATIONS_WORK)
+@require_POST
+def send_template(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
+    conversation = access.access_conversation(actor, conversation_id)
+    form = TemplateForm(request.POST)
+    if form.is_valid():
+        apply_action(
+            form,
+            lambda: actions.do_send_template(
+                actor=actor,
+                conversation=conversation,
+                name=form.cleaned_data["name"],
+                language=form.cleaned_data["language"],
+                body_parameters=form.parameter_list(),
+            ),
+        )
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+    else:
+        messages.error(request, "Pick a template name.")
+    return _respond(request, actor, conversation)
+
+
+@workspace_view(Cap.CONVERSATIONS_WORK)
+@require_POST
+def add_note(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
+    conversation = access.access_conversation(actor, conversation_id)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        apply_action(
+            form,
+            lambda: actions.do_add_note(
+                actor=actor, conversation=conversation, body=form.cleaned_data["body"]
+            ),
+        )
+    return _respond(request, actor, conversation)
+
+
+@workspace_view(Cap.CONVERSATIONS_WORK)
+@require_POST
+def assign(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
+    conversation = access.access_conversation(actor, conversation_id)
+    raw = request.POST.get("assignee", "")
+    user_id = int(raw) if raw.isdigit() else None
+    if raw == "me":
+        user_id = actor.user_id
+    try:
+        actions.do_assign(actor=actor, conversation=conversation, user_id=user_id)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    return _respond(request, actor, conversation)
+
+
+SNOOZE_CHOICES = {
+    "1h": timedelta(hours=1),
+    "4h": timedelta(hours=4),
+    "1d": timedelta(days=1),
+    "1w": timedelta(weeks=1),
+}
+
+
+@workspace_view(Cap.CONVERSATIONS_WORK)
+@require_POST
+def change_status(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
+    conversation = access.access_conversation(actor, conversation_id)
+    status = request.POST.get("status", "")
+    snooze = SNOOZE_CHOICES.get(request.POST.get("snooze", ""))
+    until = timezone.now() + snooze if snooze else None
+    try:
+        actions.do_change_status(
+            actor=actor, conversation=conversation, status=status, snoozed_until=until
+        )
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    return _respond(request, actor, conversation)
+
+
+@workspace_view(Cap.CONVERSATIONS_READ)
+def quick_replies(request: HttpRequest, actor: Actor) -> HttpResponse:
+    form = QuickReplyForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        actor.require(Cap.CONVERSATIONS_WORK)
+        if form.is_valid():
+            saved = apply_action(
+                form,
+                lambda: actions.do_save_quick_reply(
+                    actor=actor, quick_reply=None, **form.cleaned_data
+                ),
+            )
+            if saved is not None:
+                messages.success(request, f"Quick reply /{saved.shortcut} saved.")
+                return redirect("quick_replies", slug=actor.workspace.slug)
+    rows = QuickReply.objects.filter(workspace=actor.workspace).order_by("shortcut")
+    return render(
+        request,
+        "inbox/quick_replies.html",
+        {"form": form, "rows": rows, "can_work": actor.can(Cap.CONVERSATIONS_WORK)},
+    )
+
+
+@workspace_view(Cap.CONVERSATIONS_WORK)
+def quick_reply_edit(request: HttpRequest, actor: Actor, quick_reply_id: int) -> HttpResponse:
+    quick_reply = access.access_quick_reply(actor, quick_reply_id)
+    if request.method == "POST" and request.POST.get("delete"):
+        actions.do_delete_quick_reply(actor=actor, quick_reply=quick_reply)
+        messages.success(request, f"Quick reply /{quick_reply.shortcut} deleted.")
+        return redirect("quick_replies", slug=actor.workspace.slug)
+    form = QuickReplyForm(
+        request.POST if request.method == "POST" else None,
+        initial={
+            "shortcut": quick_reply.shortcut,
+            "title": quick_reply.title,
+            "body": quick_reply.body,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        saved = apply_action(
+            form,
+            lambda: actions.do_save_quick_reply(
+                actor=actor, quick_reply=quick_reply, **form.cleaned_data
+            ),
+        )
+        if saved is not None:
+            messages.success(request, f"Quick reply /{saved.shortcut} saved.")
+            return redirect("quick_replies", slug=actor.workspace.slug)
+    return render(
+        request, "inbox/quick_reply_edit.html", {"form": form, "quick_reply": quick_reply}
+    )
+
+
+@workspace_view(Cap.CONVERSATIONS_READ)
+def media(request: HttpRequest, actor: Actor, message_id: int) -> HttpResponse:
+    """A message's stored media, for members only (storage paths are never public)."""
+    from django.core.files.storage import default_storage
+    from django.http import FileResponse, Http404
+
+    message = Message.objects.filter(workspace=actor.workspace, id=message_id).first()
+    path = str((message.payload if message else {}).get("stored_path") or "")
+    if message is None or not path or not default_storage.exists(path):
+        raise Http404("No such media.")
+    response = FileResponse(
+        default_storage.open(path, "rb"), content_type=message.payload.get("stored_mime")
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
