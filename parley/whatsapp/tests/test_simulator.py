@@ -105,7 +105,7 @@ class Receiver:
     def statuses(self, name: str) -> list[dict[str, Any]]:
         with self._cond:
             hooks = [h for h in self.hooks if h.name == name]
-        return [s for h in hooks for s in _values(h.payload) for s in s.get("statuses", [])]
+        return self._statuses_of(hooks)
 
     def wait_statuses(
         self, name: str, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 5.0
@@ -371,10 +371,13 @@ def test_throughput_cap_answers_130429_and_never_exceeds_the_cap(
                 *(client.post(url, json=body, headers=biz.auth) for _ in range(20))
             )
 
+    began = time.monotonic()
     responses = asyncio.run(burst())
+    burst_seconds = time.monotonic() - began
     accepted = [r for r in responses if r.status_code == 200]
     limited = [r for r in responses if r.status_code != 200]
-    assert len(accepted) == 5
+    # Exactly the cap when the burst fits in a second, as it does unless the host stalls.
+    assert 5 <= len(accepted) <= 5 * (1 + int(burst_seconds))
     assert all(r.status_code == 400 and meta_error(r)["code"] == 130429 for r in limited)
 
     # A sustained run: over D seconds at most cap * (D + 1) sends get through.
@@ -386,7 +389,7 @@ def test_throughput_cap_answers_130429_and_never_exceeds_the_cap(
         ok += send(graph, biz, text(wa)).status_code == 200
     elapsed = time.monotonic() - started
     assert 20 <= ok <= 20 * (elapsed + 1)
-    assert len(sim.control.messages(biz.pnid, wa)) == 5 + ok
+    assert len(sim.control.messages(biz.pnid, wa)) == len(accepted) + ok
 
 
 # -- the 24-hour window and statuses -----------------------------------------------------
