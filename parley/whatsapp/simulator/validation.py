@@ -49,6 +49,8 @@ class OutboundMessage:
     type: str
     content: Any  # the object named by `type` (an array for contacts)
     context_id: str | None
+    # Meta echoes this in every status webhook of the message (max 512 chars).
+    callback_data: str | None = None
 
     @property
     def recipient_is_valid(self) -> bool:
@@ -119,8 +121,18 @@ def parse(body: Any) -> OutboundMessage | ReadReceipt:
         context = _as_object(body["context"], "context")
         context_id = str(_require(context, "message_id", "context['message_id']"))
     wa_id = "".join(ch for ch in to if ch.isdigit())
+    callback = body.get("biz_opaque_callback_data")
+    if callback is not None and (not isinstance(callback, str) or len(callback) > 512):
+        raise errors.invalid_parameter(
+            "Param biz_opaque_callback_data must be a string of at most 512 characters."
+        )
     return OutboundMessage(
-        to=to, wa_id=wa_id, type=msg_type, content=content, context_id=context_id
+        to=to,
+        wa_id=wa_id,
+        type=msg_type,
+        content=content,
+        context_id=context_id,
+        callback_data=callback,
     )
 
 
