@@ -34,7 +34,7 @@ def sim() -> Iterator[SimulatorHandle]:
 
 
 def _connect(tenant: Tenant, sim: SimulatorHandle, live_url: str) -> Channel:
-    channel = make_channel(tenant)
+    channel: Channel = make_channel(tenant)
     with workspace_context(tenant.workspace.pk):
         from parley.core.crypto import decrypt
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -61,19 +62,23 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            if request.user.is_authenticated:
-                user = request.user
-            elif existing is None and form.is_valid():
-                user = actions.do_create_user(
-                    email=invitation.email,
-                    password=form.cleaned_data["password"],
-                    name=form.cleaned_data["name"],
-                )
-                login(request, user, backend=MODEL_BACKEND)
-            else:
-                user = None
+            # Account and membership succeed or fail together.
+            with transaction.atomic():
+                if request.user.is_authenticated:
+                    user = request.user
+                elif existing is None and form.is_valid():
+                    user = actions.do_create_user(
+                        email=invitation.email,
+                        password=form.cleaned_data["password"],
+                        name=form.cleaned_data["name"],
+                    )
+                else:
+                    user = None
+                if user is not None:
+                    do_accept_invitation(user=user, invitation=invitation)  # type: ignore[arg-type]
             if user is not None:
-                do_accept_invitation(user=user, invitation=invitation)
+                if not request.user.is_authenticated:
+                    login(request, user, backend=MODEL_BACKEND)
                 messages.success(request, f"You joined {invitation.workspace.name}.")
                 return redirect("workspace_home", slug=invitation.workspace.slug)
         except ActionError as exc:
@@ -103,10 +108,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     )
 
 
+NEW_TOKEN_SESSION_KEY = "parley_new_token_secret"  # noqa: S105  (a session key name)
+
+
 @workspace_view(Cap.TOKENS_MANAGE)
 def tokens(request: HttpRequest, actor: Actor) -> HttpResponse:
     form = TokenForm(request.POST if request.method == "POST" else None)
-    new_secret = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         result = apply_action(
@@ -116,10 +123,14 @@ def tokens(request: HttpRequest, actor: Actor) -> HttpResponse:
             ),
         )
         if result is not None:
-            token, new_secret = result
+            token, raw = result
+            # Post/redirect/get: a reload must not create a second token. The
+            # secret rides in the session for exactly one page view.
+            request.session[NEW_TOKEN_SESSION_KEY] = raw
             messages.success(request, f"Token {token.name} created. Copy it now: it is shown once.")
-            form = TokenForm()
+            return redirect("tokens", slug=actor.workspace.slug)
     rows = ApiToken.objects.filter(workspace=actor.workspace).order_by("-created_at")
+    new_secret = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     return render(
         request, "accounts/tokens.html", {"form": form, "tokens": rows, "new_secret": new_secret}
     )
@@ -148,9 +159,6 @@ def token_rotate(request: HttpRequest, actor: Actor, token_id: int) -> HttpRespo
         lambda: actions.do_rotate_token(actor=actor, token=token),
         f"Token {token.name} rotated. Copy the new value now: it is shown once.",
     )
-    rows = ApiToken.objects.filter(workspace=actor.workspace).order_by("-created_at")
-    return render(
-        request,
-        "accounts/tokens.html",
-        {"form": TokenForm(), "tokens": rows, "new_secret": result[1] if result else None},
-    )
+    if result is not None:
+        request.session[NEW_TOKEN_SESSION_KEY] = result[1]
+    return redirect("tokens", slug=actor.workspace.slug)

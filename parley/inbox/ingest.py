@@ -42,7 +42,11 @@ def process_event(event: WebhookEvent) -> Outcome:
     except (ValueError, PayloadError) as exc:
         _flag(event, f"unreadable body: {exc}")
         return outcome
-    channel = Channel.objects.filter(pk=event.channel_id).first()
+    channel = (
+        Channel.objects.filter(pk=event.channel_id).first()
+        if event.channel_id is not None
+        else None
+    )
     if channel is None:
         _flag(event, "the channel was deleted")
         return outcome
@@ -52,8 +56,8 @@ def process_event(event: WebhookEvent) -> Outcome:
             # never let it write anywhere but this channel.
             outcome.ignored.append(f"change for number {change.phone_number_id}")
             continue
-        if change.field != "messages":
-            outcome.ignored.append(f"field {change.field}")
+        if change.field_name != "messages":
+            outcome.ignored.append(f"field {change.field_name}")
             continue
         _process_messages(channel, change, outcome)
         for status in change.value.get("statuses") or []:

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 
 from parley.core.live import hub, sse
 from parley.core.tenant import activate_user
@@ -25,7 +26,7 @@ def _workspace_for(user: object, slug: str) -> tuple[int, int]:
         return actor.workspace.pk, int(getattr(user, "pk", 0))
 
 
-async def events(request: HttpRequest, slug: str) -> HttpResponse:
+async def events(request: HttpRequest, slug: str) -> HttpResponseBase:
     user = await request.auser()
     if not user.is_authenticated:
         raise Http404("No such workspace.")

@@ -44,7 +44,7 @@ def send_message(*, workspace_id: int, message_id: int) -> None:
 def enqueue_send(*, workspace_id: int, message_id: int, delay: timedelta | None = None) -> None:
     task = send_message
     if delay:
-        task = send_message.configure(schedule_at=timezone.now() + delay)  # type: ignore[assignment]
+        task = send_message.configure(schedule_at=timezone.now() + delay)
     enqueue(task, workspace_id=workspace_id, message_id=message_id)
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -27,8 +28,8 @@ PAGE = 50
 def _list_context(request: HttpRequest, actor: Actor) -> dict[str, object]:
     view = request.GET.get("view", "all")
     view = view if view in ("mine", "unassigned", "all") else "all"
-    status = request.GET.get("status", "open")
-    status = status if status in Conversation.Status.values else None
+    requested = request.GET.get("status", "open")
+    status = requested if requested in Conversation.Status.values else None
     q = request.GET.get("q", "")[:100]
     conversations = list(access.conversation_list(actor, view=view, status=status, q=q)[:PAGE])
     return {
@@ -161,7 +162,7 @@ def send_template(request: HttpRequest, actor: Actor, conversation_id: int) -> H
             ),
         )
         for error in form.errors.values():
-            messages.error(request, " ".join(error))
+            messages.error(request, " ".join(str(e) for e in error))
     else:
         messages.error(request, "Pick a template name.")
     return _respond(request, actor, conversation)
@@ -275,7 +276,7 @@ def quick_reply_edit(request: HttpRequest, actor: Actor, quick_reply_id: int) ->
 
 
 @workspace_view(Cap.CONVERSATIONS_READ)
-def media(request: HttpRequest, actor: Actor, message_id: int) -> HttpResponse:
+def media(request: HttpRequest, actor: Actor, message_id: int) -> HttpResponseBase:
     """A message's stored media, for members only (storage paths are never public)."""
     from django.core.files.storage import default_storage
     from django.http import FileResponse, Http404

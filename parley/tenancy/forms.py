@@ -13,7 +13,7 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 class WorkspaceForm(forms.Form):
     name = forms.CharField(max_length=120)
-    timezone = forms.ChoiceField(choices=timezone_choices)
+    timezone = forms.ChoiceField(choices=timezone_choices, label="Time zone")
     default_country = forms.CharField(
         max_length=2, min_length=2, help_text="Two letters, used to read local phone numbers."
     )

@@ -10,7 +10,8 @@ from typing import Any, Concatenate, ParamSpec, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from parley.core.errors import ActionError
 from parley.tenancy.access import enter_workspace
@@ -19,30 +20,30 @@ from parley.tenancy.actor import Actor
 from parley.tenancy.roles import Cap
 
 P = ParamSpec("P")
-WorkspaceView = Callable[Concatenate[HttpRequest, Actor, P], HttpResponse]
+WorkspaceView = Callable[Concatenate[HttpRequest, Actor, P], HttpResponseBase]
 
 
 def workspace_view(
     cap: Cap = Cap.WORKSPACE_READ,
-) -> Callable[[WorkspaceView[P]], Callable[Concatenate[HttpRequest, str, P], HttpResponse]]:
+) -> Callable[[WorkspaceView[P]], Callable[Concatenate[HttpRequest, str, P], HttpResponseBase]]:
     """A page inside /w/<slug>/: 404 unless the user is a member, 403 unless
     their role has ``cap``."""
 
     def decorator(
         view: WorkspaceView[P],
-    ) -> Callable[Concatenate[HttpRequest, str, P], HttpResponse]:
+    ) -> Callable[Concatenate[HttpRequest, str, P], HttpResponseBase]:
         @login_required
         @functools.wraps(view)
         def wrapper(
             request: HttpRequest, slug: str, *args: P.args, **kwargs: P.kwargs
-        ) -> HttpResponse:
+        ) -> HttpResponseBase:
             actor = enter_workspace(request.user, slug)  # type: ignore[arg-type]
-            actor.require(cap)
             request.actor = actor  # type: ignore[attr-defined]
+            actor.require(cap)
             do_remember_workspace(user=request.user, workspace_id=actor.workspace.pk)  # type: ignore[arg-type]
             return view(request, actor, *args, **kwargs)
 
-        return cast(Callable[Concatenate[HttpRequest, str, P], HttpResponse], wrapper)
+        return cast(Callable[Concatenate[HttpRequest, str, P], HttpResponseBase], wrapper)
 
     return decorator
 

@@ -20,7 +20,7 @@ class PayloadError(ValueError):
 
 @dataclass
 class Change:
-    field: str
+    field_name: str
     phone_number_id: str
     value: dict[str, Any]
     profiles: dict[str, str] = field(default_factory=dict)  # wa_id -> profile name
@@ -53,7 +53,7 @@ def changes(payload: Any) -> Iterator[Change]:
                 if isinstance(c, dict) and c.get("wa_id")
             }
             yield Change(
-                field=str(change.get("field") or ""),
+                field_name=str(change.get("field") or ""),
                 phone_number_id=str(metadata.get("phone_number_id") or ""),
                 value=value,
                 profiles=profiles,

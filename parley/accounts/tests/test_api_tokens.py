@@ -213,3 +213,19 @@ def test_an_admin_removed_later_does_not_matter_to_outsiders(
         headers=bearer(tenant_a.raw_token),
     )
     assert response.json()["slug"] == tenant_a.workspace.slug
+
+
+def test_the_tokens_page_shows_a_new_secret_once_and_a_reload_creates_nothing(
+    tenant_a: Tenant, login: Any
+) -> None:
+    admin: Client = login(tenant_a.admin)
+    url = f"/w/{tenant_a.workspace.slug}/tokens/"
+    response = admin.post(
+        url, {"name": "Zapier", "scopes": ["workspace:read"], "expires_in_days": "30"}
+    )
+    assert response.status_code == 302 and response["Location"] == url
+    first = admin.get(url).content.decode()
+    assert "Copy this token now" in first and "prl_" in first
+    assert "Copy this token now" not in admin.get(url).content.decode()
+    with workspace_context(tenant_a.workspace.pk):
+        assert ApiToken.objects.filter(name="Zapier").count() == 1

@@ -3,6 +3,7 @@ sends stay queued; tests/test_message_path.py runs the whole path)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -60,7 +61,7 @@ def test_closed_window_offers_templates_and_refuses_text(tenant_a: Tenant, login
     slug, conv = tenant_a.workspace.slug, ids["conversation_id"]
     with workspace_context(tenant_a.workspace.pk):
         Conversation.objects.filter(pk=conv).update(
-            last_inbound_at=timezone.now() - timezone.timedelta(hours=25)
+            last_inbound_at=timezone.now() - timedelta(hours=25)
         )
     agent: Client = login(tenant_a.agent)
     page = agent.get(f"/w/{slug}/inbox/{conv}/").content.decode()

@@ -3,15 +3,18 @@ WhatsApp number to the Cloud API simulator and have a customer say hello."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from parley.accounts.models import User
 from parley.core.crypto import decrypt
 from parley.core.tenant import activate_user, workspace_context
+from parley.inbox.models import Conversation
 from parley.tenancy.access import user_memberships
 from parley.tenancy.actions import do_create_workspace
 from parley.tenancy.actor import Actor
@@ -75,6 +78,17 @@ class Command(BaseCommand):
                 )
             token, secret = decrypt(channel.access_token_enc), decrypt(channel.app_secret_enc)
             hook = webhook_url(channel)
+            # The simulator keeps no state across restarts: tell it which
+            # customers wrote in the last 24 hours, so their windows are open.
+            windows = [
+                (c.contact.wa_id, c.last_inbound_at.timestamp())
+                for c in Conversation.objects.select_related("contact").filter(
+                    workspace=workspace,
+                    channel=channel,
+                    last_inbound_at__gte=timezone.now() - timedelta(hours=24),
+                )
+                if c.last_inbound_at is not None
+            ]
         with SimulatorClient(url) as sim:
             sim.register_number(
                 DEMO_NUMBER_ID,
@@ -88,6 +102,8 @@ class Command(BaseCommand):
             sim.seed_template(
                 channel.waba_id, "order_update", body="Hi {{1}}, your order {{2}} has shipped."
             )
+            for wa_id, at in windows:
+                sim.open_window(DEMO_NUMBER_ID, wa_id, last_inbound_at=at)
             if fresh:
                 sim.inbound(
                     DEMO_NUMBER_ID,
