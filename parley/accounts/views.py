@@ -75,7 +75,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
                 else:
                     user = None
                 if user is not None:
-                    do_accept_invitation(user=user, invitation=invitation)  # type: ignore[arg-type]
+                    do_accept_invitation(user=user, invitation=invitation)
             if user is not None:
                 if not request.user.is_authenticated:
                     login(request, user, backend=MODEL_BACKEND)

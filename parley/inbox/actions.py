@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from parley.core.errors import ActionError, Conflict
 from parley.core.events import publish
+from parley.core.jobs import enqueue
 from parley.inbox import quota
 from parley.inbox.models import Conversation, Message, Note, QuickReply
 from parley.inbox.window import window_open
@@ -265,11 +266,29 @@ def do_change_status(
 
 @transaction.atomic
 def do_mark_read(*, actor: Actor, conversation: Conversation) -> None:
-    """An agent opened the conversation: clear its unread badge."""
-    if conversation.unread_count:
-        Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
-        conversation.unread_count = 0
-        publish(actor.workspace.pk, "conversation", conversation.pk)
+    """An agent opened the conversation: clear its unread badge and, if the
+    workspace wants it, send the customer read receipts."""
+    from parley.inbox.tasks import mark_read
+
+    if not conversation.unread_count:
+        return
+    Conversation.objects.filter(pk=conversation.pk).update(unread_count=0)
+    conversation.unread_count = 0
+    publish(actor.workspace.pk, "conversation", conversation.pk)
+    if actor.workspace.mark_read_on_open and actor.can(Cap.CONVERSATIONS_WORK):
+        latest = (
+            Message.objects.filter(
+                workspace=actor.workspace,
+                conversation=conversation,
+                direction=Message.Direction.INBOUND,
+            )
+            .exclude(wamid=None)
+            .order_by("-id")
+            .first()
+        )
+        if latest is not None:
+            # Marking the newest message read marks the earlier ones too.
+            enqueue(mark_read, workspace_id=actor.workspace.pk, message_id=latest.pk)
 
 
 MENTION = re.compile(r"@([\w.+-]+@[\w-]+\.[\w.-]+|[\w.-]+)")

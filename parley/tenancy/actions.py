@@ -94,7 +94,12 @@ def do_create_workspace(
 
 @transaction.atomic
 def do_update_workspace(
-    *, actor: Actor, name: str, timezone_name: str, default_country: str
+    *,
+    actor: Actor,
+    name: str,
+    timezone_name: str,
+    default_country: str,
+    mark_read_on_open: bool | None = None,
 ) -> Workspace:
     actor.require(Cap.WORKSPACE_MANAGE)
     workspace = actor.workspace
@@ -104,7 +109,9 @@ def do_update_workspace(
     workspace.name = name
     workspace.timezone = validate_timezone(timezone_name)
     workspace.default_country = validate_country(default_country)
-    workspace.save(update_fields=["name", "timezone", "default_country"])
+    if mark_read_on_open is not None:
+        workspace.mark_read_on_open = mark_read_on_open
+    workspace.save(update_fields=["name", "timezone", "default_country", "mark_read_on_open"])
     record(actor, "workspace.updated", workspace.name)
     return workspace
 

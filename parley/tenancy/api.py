@@ -47,6 +47,7 @@ def update_workspace(request: HttpRequest, payload: WorkspaceUpdateIn) -> Any:
         default_country=(
             payload.default_country if payload.default_country is not None else ws.default_country
         ),
+        mark_read_on_open=payload.mark_read_on_open,
     )
 
 

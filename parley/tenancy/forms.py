@@ -17,6 +17,10 @@ class WorkspaceForm(forms.Form):
     default_country = forms.CharField(
         max_length=2, min_length=2, help_text="Two letters, used to read local phone numbers."
     )
+    mark_read_on_open = forms.BooleanField(
+        required=False,
+        label="Send read receipts when an agent opens a conversation",
+    )
 
 
 class NewWorkspaceForm(forms.Form):

@@ -24,6 +24,8 @@ class Workspace(models.Model):
     default_country = models.CharField(max_length=2, default="US")
     plan = models.CharField(max_length=32, default="trial")
     monthly_message_quota = models.PositiveIntegerField(default=10_000)
+    # Blue ticks for the customer when an agent opens their conversation.
+    mark_read_on_open = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=dj_timezone.now)
 
     def __str__(self) -> str:

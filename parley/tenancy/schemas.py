@@ -17,6 +17,7 @@ class WorkspaceOut(Schema):
     default_country: str
     plan: str
     monthly_message_quota: int
+    mark_read_on_open: bool
     created_at: datetime
 
 
@@ -24,6 +25,7 @@ class WorkspaceUpdateIn(Schema):
     name: str | None = Field(None, max_length=120, examples=["Acme Support"])
     timezone: str | None = Field(None, examples=["Europe/Berlin"])
     default_country: str | None = Field(None, min_length=2, max_length=2, examples=["DE"])
+    mark_read_on_open: bool | None = Field(None, examples=[True])
 
 
 class MemberOut(Schema):

@@ -73,7 +73,12 @@ def workspace_settings(request: HttpRequest, actor: Actor) -> HttpResponse:
     ws = actor.workspace
     form = WorkspaceForm(
         request.POST or None,
-        initial={"name": ws.name, "timezone": ws.timezone, "default_country": ws.default_country},
+        initial={
+            "name": ws.name,
+            "timezone": ws.timezone,
+            "default_country": ws.default_country,
+            "mark_read_on_open": ws.mark_read_on_open,
+        },
     )
     if request.method == "POST":
         actor.require(Cap.WORKSPACE_MANAGE)
@@ -86,6 +91,7 @@ def workspace_settings(request: HttpRequest, actor: Actor) -> HttpResponse:
                     name=data["name"],
                     timezone_name=data["timezone"],
                     default_country=data["default_country"],
+                    mark_read_on_open=data["mark_read_on_open"],
                 ),
             )
             if done is not None:
