@@ -79,6 +79,7 @@ urlpatterns = [
         inbox.send_template,
         name="inbox_send_template",
     ),
+    path("w/<slug:slug>/inbox/<int:conversation_id>/file/", inbox.send_file, name="inbox_file"),
     path("w/<slug:slug>/inbox/<int:conversation_id>/note/", inbox.add_note, name="inbox_note"),
     path("w/<slug:slug>/inbox/<int:conversation_id>/assign/", inbox.assign, name="inbox_assign"),
     path(

@@ -222,3 +222,58 @@ def test_a_worker_killed_mid_send_does_not_duplicate(
         assert bodies == ["only once please"]
     finally:
         stop(worker)
+
+
+def test_media_both_ways(sim: SimulatorHandle, live_server: Any) -> None:
+    tenant = make_tenant("Alpha")
+    channel = _connect(tenant, sim, live_server.url)
+    worker = _worker(sim)
+    try:
+        sim.control.inbound(
+            channel.phone_number_id,
+            CUSTOMER,
+            type="image",
+            name="Ann",
+            image={"caption": "the broken part"},
+        )
+        wait_for(lambda: bool(_stored(tenant)), timeout=30, what="the customer's image in storage")
+        inbound = _messages(tenant, direction="in")[0]
+        client = Client()
+        client.force_login(tenant.agent, backend="django.contrib.auth.backends.ModelBackend")
+        page = client.get(f"/w/{tenant.workspace.slug}/media/{inbound.pk}")
+        assert page.status_code == 200 and page["Content-Type"].startswith("image/")
+        outsider = make_tenant("Bravo")
+        other = Client()
+        other.force_login(outsider.owner, backend="django.contrib.auth.backends.ModelBackend")
+        assert other.get(f"/w/{tenant.workspace.slug}/media/{inbound.pk}").status_code == 404
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        sent = client.post(
+            f"/api/v1/conversations/{inbound.conversation_id}/files",
+            {
+                "file": SimpleUploadedFile(
+                    "manual.pdf", b"%PDF-1.4 manual", content_type="application/pdf"
+                ),
+                "caption": "Here is the manual",
+            },
+        )
+        assert sent.status_code == 201, sent.content
+        message_id = sent.json()["id"]
+        wait_for(
+            lambda: _messages(tenant, pk=message_id)[0].status in ("sent", "delivered", "read"),
+            timeout=30,
+            what="the document to be sent",
+        )
+        [doc] = [
+            m
+            for m in sim.control.messages(channel.phone_number_id, to=CUSTOMER)
+            if m["type"] == "document"
+        ]
+        assert doc["content"]["filename"] == "manual.pdf" and doc["content"]["id"]
+    finally:
+        stop(worker)
+
+
+def _stored(tenant: Tenant) -> bool:
+    return any(m.payload.get("stored_path") for m in _messages(tenant, direction="in"))

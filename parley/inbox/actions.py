@@ -140,6 +140,60 @@ def do_send_media(
     return _queue(actor=actor, conversation=conversation, kind=kind, content=content, text=caption)
 
 
+MEDIA_KIND_BY_MIME = {"image": "image", "video": "video", "audio": "audio"}
+MAX_UPLOAD_BYTES = {
+    "image": 5 * 1024 * 1024,
+    "video": 16 * 1024 * 1024,
+    "audio": 16 * 1024 * 1024,
+    "document": 100 * 1024 * 1024,
+}
+
+
+@transaction.atomic
+def do_send_file(
+    *,
+    actor: Actor,
+    conversation: Conversation,
+    filename: str,
+    content: bytes,
+    mime_type: str,
+    caption: str = "",
+) -> Message:
+    """Send a file: stored now, uploaded to WhatsApp by the send job (no
+    provider call inside the request)."""
+    import uuid
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    mime_type = (mime_type or "application/octet-stream").split(";")[0].strip().lower()
+    kind = MEDIA_KIND_BY_MIME.get(mime_type.split("/")[0], "document")
+    if not content:
+        raise ActionError("The file is empty.", code="empty_file", field="file")
+    if len(content) > MAX_UPLOAD_BYTES[kind]:
+        raise ActionError(
+            f"WhatsApp accepts {kind} files up to {MAX_UPLOAD_BYTES[kind] // (1024 * 1024)} MB.",
+            code="file_too_large",
+            field="file",
+        )
+    safe_name = re.sub(r"[^\w.-]", "_", filename)[-100:] or "file"
+    path = default_storage.save(
+        f"ws{actor.workspace.pk}/outbound/{uuid.uuid4().hex}-{safe_name}", ContentFile(content)
+    )
+    body: dict[str, Any] = {}
+    if caption and kind != "audio":
+        body["caption"] = caption[:1024]
+    if kind == "document":
+        body["filename"] = safe_name
+    message = _queue(actor=actor, conversation=conversation, kind=kind, content=body, text=caption)
+    message.payload = {
+        **message.payload,
+        "upload": {"path": path, "mime": mime_type, "filename": safe_name},
+    }
+    message.save(update_fields=["payload"])
+    return message
+
+
 @transaction.atomic
 def do_send_buttons(
     *, actor: Actor, conversation: Conversation, body: str, buttons: list[str]

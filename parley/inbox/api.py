@@ -6,7 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Status
+from ninja import File, Form, Router, Status
+from ninja.files import UploadedFile
 
 from parley.core.errors import ActionError
 from parley.core.pagination import paginate, paginate_recent
@@ -185,6 +186,31 @@ def send_message(request: HttpRequest, conversation_id: int, payload: SendIn) ->
         if exc.code == "window_closed":
             exc.status = 422
         raise
+    return Status(201, message)
+
+
+@router.post(
+    "/conversations/{conversation_id}/files",
+    response={201: MessageOut},
+    summary="Send a file (image, video, audio or document)",
+    description="Multipart upload. The kind follows the file's type; a caption is optional.",
+)
+def send_file(
+    request: HttpRequest,
+    conversation_id: int,
+    file: UploadedFile = File(...),  # noqa: B008  (ninja's declaration style)
+    caption: str = Form(""),
+) -> Any:
+    actor = actor_of(request)
+    conversation = access.access_conversation(actor, conversation_id)
+    message = actions.do_send_file(
+        actor=actor,
+        conversation=conversation,
+        filename=file.name or "file",
+        content=file.read(),
+        mime_type=file.content_type or "",
+        caption=caption,
+    )
     return Status(201, message)
 
 

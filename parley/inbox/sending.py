@@ -52,11 +52,39 @@ def attempt_send(*, workspace_id: int, message_id: int) -> Attempt:
     if not isinstance(claimed, Message):
         return claimed
     channel = claimed.conversation.channel
+    creds = credentials(channel)
+    payload = dict(claimed.payload)
     try:
-        wamid = cloud.send(credentials(channel), claimed.payload)
+        upload = payload.pop("upload", None)
+        kind = str(payload.get("type"))
+        if upload and not (payload.get(kind) or {}).get("id"):
+            payload[kind] = {**(payload.get(kind) or {}), "id": _upload(creds, upload)}
+            _remember_media_id(workspace_id, message_id, kind, payload[kind]["id"])
+        wamid = cloud.send(creds, payload)
     except CloudApiError as exc:
         return _record_error(workspace_id, message_id, exc)
     return _record_sent(workspace_id, message_id, wamid)
+
+
+def _upload(creds: cloud.Credentials, upload: dict[str, str]) -> str:
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(upload["path"], "rb") as handle:
+        content = handle.read()
+    return cloud.upload_media(
+        creds, filename=upload["filename"], content=content, mime_type=upload["mime"]
+    )
+
+
+def _remember_media_id(workspace_id: int, message_id: int, kind: str, media_id: str) -> None:
+    with workspace_context(workspace_id):
+        message = _locked(message_id)
+        if message is not None:
+            message.payload = {
+                **message.payload,
+                kind: {**(message.payload.get(kind) or {}), "id": media_id},
+            }
+            message.save(update_fields=["payload"])
 
 
 def _claim(workspace_id: int, message_id: int) -> Message | Attempt:

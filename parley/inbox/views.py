@@ -147,6 +147,28 @@ def send(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpRespon
 
 @workspace_view(Cap.CONVERSATIONS_WORK)
 @require_POST
+def send_file(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
+    conversation = access.access_conversation(actor, conversation_id)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "Choose a file to send.")
+    else:
+        try:
+            actions.do_send_file(
+                actor=actor,
+                conversation=conversation,
+                filename=upload.name or "file",
+                content=upload.read(),
+                mime_type=upload.content_type or "",
+                caption=request.POST.get("caption", ""),
+            )
+        except ActionError as exc:
+            messages.error(request, exc.message)
+    return _respond(request, actor, conversation)
+
+
+@workspace_view(Cap.CONVERSATIONS_WORK)
+@require_POST
 def send_template(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
     conversation = access.access_conversation(actor, conversation_id)
     form = TemplateForm(request.POST)

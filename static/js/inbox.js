@@ -73,3 +73,14 @@
     if (!hits.length) box.remove();
   });
 })();
+
+// Someone @mentioned me in a note: say so (the stream sends mentions only to
+// the person mentioned).
+document.body.addEventListener("htmx:sseMessage", (event) => {
+  if (!event.detail || event.detail.type !== "mention") return;
+  const toast = document.querySelector("[data-toast]");
+  if (!toast) return;
+  toast.textContent = "You were mentioned in a note.";
+  toast.hidden = false;
+  setTimeout(() => { toast.hidden = true; }, 6000);
+});
