@@ -9,8 +9,12 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parley.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
 
 from parley.core.startup import refuse_unsafe_start  # noqa: E402
+from parley.whatsapp.fast_ingest import FastIngest  # noqa: E402
 
 refuse_unsafe_start()
+
+# Meta's webhook POSTs take a lean path; everything else is Django.
+application = FastIngest(django_application)

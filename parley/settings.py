@@ -107,14 +107,18 @@ if EMBEDDED_DATABASE:
     from parley import devdb
 
     _database_url = devdb.ensure_running()
-DATABASES = {
-    "default": dj_database_url.parse(
-        _database_url,
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
-    )
-}
+DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=0)}
 DATABASES["default"].setdefault("OPTIONS", {})
+# A connection pool per process (psycopg_pool). Under ASGI each request runs
+# in a thread of its own, so per-thread persistent connections would mean a
+# new PostgreSQL backend per request; the pool hands out warm ones instead.
+DATABASE_POOL_MAX = int(os.environ.get("DATABASE_POOL_MAX", "20"))
+if DATABASE_POOL_MAX > 0:
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
+        "max_size": DATABASE_POOL_MAX,
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+    }
 DATABASES["default"]["OPTIONS"]["application_name"] = os.environ.get(
     "PARLEY_PROCESS_NAME", "parley"
 )
@@ -242,6 +246,7 @@ WHATSAPP_GRAPH_URL = os.environ.get("WHATSAPP_GRAPH_URL", "https://graph.faceboo
 WHATSAPP_GRAPH_VERSION = os.environ.get("WHATSAPP_GRAPH_VERSION", "v21.0")
 WHATSAPP_TIMEOUT_SECONDS = float(os.environ.get("WHATSAPP_TIMEOUT_SECONDS", "15"))
 WHATSAPP_MEDIA_MAX_BYTES = int(os.environ.get("WHATSAPP_MEDIA_MAX_BYTES", str(100 * 1024 * 1024)))
+WHATSAPP_INGEST_POOL_SIZE = int(os.environ.get("WHATSAPP_INGEST_POOL_SIZE", "10"))
 WHATSAPP_WEBHOOK_MAX_BYTES = int(os.environ.get("WHATSAPP_WEBHOOK_MAX_BYTES", str(5 * 1024 * 1024)))
 # After an unanswered send, how long to wait for Meta's status before resending.
 WHATSAPP_AMBIGUOUS_GRACE_SECONDS = int(os.environ.get("WHATSAPP_AMBIGUOUS_GRACE_SECONDS", "120"))

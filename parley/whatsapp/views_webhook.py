@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from procrastinate.contrib.django import app
 
 from parley.core.tenant import activate_workspace, dangerously_cross_tenant
-from parley.whatsapp.access import webhook_target
+from parley.whatsapp.access import WebhookTarget, webhook_target
 from parley.whatsapp.models import WebhookEvent
 from parley.whatsapp.signatures import is_valid
-
-PROCESS_TASK = "inbox.process_webhook"
 
 
 def _error(status: int, message: str) -> JsonResponse:
@@ -45,17 +43,22 @@ def whatsapp_webhook(request: HttpRequest, key: str) -> HttpResponse:
         return _error(401, "Missing X-Hub-Signature-256 header.")
     if not is_valid(body, target.app_secret, signature):
         return _error(403, "Invalid signature for this channel.")
-    activate_workspace(target.workspace_id)
-    event = WebhookEvent.objects.create(
-        workspace_id=target.workspace_id,
-        channel_id=target.channel_id,
-        channel_key=key,
-        body=body,
-    )
-    # By name: the inbox app processes it (whatsapp does not import inbox).
-    # Written in this transaction, so it exists exactly when the event does.
-    app.configure_task(name=PROCESS_TASK).defer(workspace_id=target.workspace_id, event_id=event.pk)
+    store(target, key, body)
     return HttpResponse("ok", content_type="text/plain")
+
+
+def store(target: WebhookTarget, key: str, body: bytes) -> int:
+    """Store the body and defer inbox.process_webhook for it, in the caller's
+    transaction: one database function, which the ASGI fast path calls too."""
+    activate_workspace(target.workspace_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT parley_ingest_webhook(%s::bigint, %s::bigint, %s::varchar, %s::bytea)",
+            [target.workspace_id, target.channel_id, key, body],
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def _verify(request: HttpRequest, key: str) -> HttpResponse:

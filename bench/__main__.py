@@ -1,0 +1,69 @@
+"""`make bench`: the hot paths, measured against the limits the issues name.
+
+Runs on its own database (parley_bench) on the same server as the app:
+the embedded one, or DATABASE_URL's. Everything listens on 127.0.0.1 and
+every loop is bounded in count and time."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench import common
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("--only", choices=["ingest", "lag", "inbox"], action="append")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each timed run")
+    parser.add_argument(
+        "--messages", type=int, default=1_000_000, help="messages for the inbox bench"
+    )
+    args = parser.parse_args()
+    only = set(args.only or ["ingest", "lag", "inbox"])
+
+    url = common.reset_database()
+    from bench.setup_django import make_channel_tenant, setup
+
+    setup(url)
+    _workspace_id, key, phone_number_id, secret = make_channel_tenant("Bench")
+    port = common.free_port()
+    web = f"http://127.0.0.1:{port}"
+    env = common.env_for(url)
+    if "ingest" in only or "lag" in only:
+        with common.processes([(common.web_command(port), env)]):
+            common.wait_http(f"{web}/healthz")
+            if "ingest" in only:
+                from bench import ingest
+
+                ingest.run(
+                    db_url=url,
+                    web_url=web,
+                    key=key,
+                    phone_number_id=phone_number_id,
+                    secret=secret,
+                    rate=1000,
+                    seconds=args.seconds,
+                )
+            if "lag" in only:
+                from bench import lag
+
+                lag.run(
+                    db_url=url,
+                    web_url=web,
+                    key=key,
+                    phone_number_id=phone_number_id,
+                    secret=secret,
+                    rate=500,
+                    seconds=args.seconds,
+                    env=env,
+                )
+    if "inbox" in only:
+        from bench import inbox_queries
+
+        inbox_queries.run(db_url=url, messages=args.messages)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
