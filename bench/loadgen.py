@@ -64,6 +64,7 @@ async def open_loop(
     latencies: list[float] = []
     errors = 0
     start = time.perf_counter()
+    kinds: dict[str, int] = {}
 
     async def one(i: int, body: bytes, headers: dict[str, str]) -> None:
         nonlocal errors
@@ -88,6 +89,8 @@ async def open_loop(
     elapsed = time.perf_counter() - start
     while not idle.empty():
         idle.get_nowait().close()
+    if kinds:
+        print(f"  (load generator: errors by kind {kinds})")
     return latencies, errors, elapsed
 
 

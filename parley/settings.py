@@ -246,6 +246,8 @@ WHATSAPP_GRAPH_URL = os.environ.get("WHATSAPP_GRAPH_URL", "https://graph.faceboo
 WHATSAPP_GRAPH_VERSION = os.environ.get("WHATSAPP_GRAPH_VERSION", "v21.0")
 WHATSAPP_TIMEOUT_SECONDS = float(os.environ.get("WHATSAPP_TIMEOUT_SECONDS", "15"))
 WHATSAPP_MEDIA_MAX_BYTES = int(os.environ.get("WHATSAPP_MEDIA_MAX_BYTES", str(100 * 1024 * 1024)))
+# A drain that found nothing looks once more after this long (see inbox.ingest).
+PARLEY_INGEST_RECHECK_SECONDS = float(os.environ.get("PARLEY_INGEST_RECHECK_SECONDS", "0.2"))
 WHATSAPP_INGEST_POOL_SIZE = int(os.environ.get("WHATSAPP_INGEST_POOL_SIZE", "10"))
 WHATSAPP_WEBHOOK_MAX_BYTES = int(os.environ.get("WHATSAPP_WEBHOOK_MAX_BYTES", str(5 * 1024 * 1024)))
 # After an unanswered send, how long to wait for Meta's status before resending.

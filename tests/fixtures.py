@@ -15,6 +15,8 @@ def pytest_configure() -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    # In-process drains need no late look (worker processes keep the default).
+    settings.PARLEY_INGEST_RECHECK_SECONDS = 0
 
 
 @pytest.fixture

@@ -15,3 +15,15 @@ def publish(workspace_id: int, kind: str, object_id: int) -> None:
     payload = json.dumps({"w": workspace_id, "k": kind, "id": object_id}, separators=(",", ":"))
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, payload])
+
+
+def publish_many(workspace_id: int, kind: str, object_ids: list[int]) -> None:
+    """One statement for many events (a batch touching many conversations)."""
+    if not object_ids:
+        return
+    payloads = [
+        json.dumps({"w": workspace_id, "k": kind, "id": i}, separators=(",", ":"))
+        for i in object_ids
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p", [CHANNEL, payloads])

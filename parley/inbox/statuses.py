@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from parley.core.bulk import update_rows
 from parley.inbox.models import Message
 from parley.whatsapp.errors import CloudApiError
-from parley.whatsapp.models import Channel
 from parley.whatsapp.payloads import timestamp
 
 RANK = {
@@ -34,41 +34,55 @@ def may_move(current: str, new: str) -> bool:
     return RANK.get(Message.Status(new), -1) > RANK.get(Message.Status(current), 99)
 
 
-def _find(channel: Channel, status: dict[str, Any]) -> Message | None:
-    wamid = str(status.get("id") or "")
-    message = (
-        Message.objects.select_for_update()
-        .filter(workspace_id=channel.workspace_id, wamid=wamid)
-        .first()
-    )
-    if message is None and status.get("biz_opaque_callback_data"):
-        # The send succeeded but the wamid was never saved (a crash between
-        # Meta's answer and our commit): our idempotency key finds the row.
-        try:
-            key = uuid.UUID(str(status["biz_opaque_callback_data"]))
-        except ValueError:
-            return None
-        message = (
-            Message.objects.select_for_update()
-            .filter(workspace_id=channel.workspace_id, idempotency_key=key, wamid__isnull=True)
-            .first()
+def apply_statuses(workspace_id: int, statuses: list[dict[str, Any]]) -> int:
+    """Apply a batch of status objects (in arrival order); returns how many
+    changed a message. Two queries for the lookup, one bulk update."""
+    wanted = [
+        s for s in statuses if str(s.get("status") or "") in (*TIME_FIELD, Message.Status.FAILED)
+    ]
+    if not wanted:
+        return 0
+    wamids = {str(s.get("id") or "") for s in wanted}
+    by_wamid = {
+        m.wamid: m
+        for m in Message.objects.select_for_update().filter(
+            workspace_id=workspace_id, wamid__in=wamids
         )
-        if message is not None:
-            message.wamid = wamid
-            message.save(update_fields=["wamid"])
-    return message
+    }
+    # A crash between Meta's answer and our commit leaves a row without its
+    # wamid: the idempotency key Meta echoes back finds it.
+    keys: dict[uuid.UUID, str] = {}
+    for status in wanted:
+        wamid = str(status.get("id") or "")
+        if wamid not in by_wamid and status.get("biz_opaque_callback_data"):
+            try:
+                keys[uuid.UUID(str(status["biz_opaque_callback_data"]))] = wamid
+            except ValueError:
+                continue
+    if keys:
+        for message in Message.objects.select_for_update().filter(
+            workspace_id=workspace_id, idempotency_key__in=keys, wamid__isnull=True
+        ):
+            message.wamid = keys[message.idempotency_key]
+            by_wamid[message.wamid] = message
+    changed: dict[int, Message] = {}
+    for status in wanted:
+        message = by_wamid.get(str(status.get("id") or ""))
+        if message is not None and _apply(message, status):
+            changed[message.pk] = message
+    if changed:
+        update_rows(
+            list(changed.values()),
+            ["wamid", "status", "error_code", "error_reason", "sent_at", "delivered_at", "read_at"],
+        )
+    return len(changed)
 
 
-def apply_status(channel: Channel, status: dict[str, Any]) -> bool:
-    """Apply one status object; True when it changed a message."""
+def _apply(message: Message, status: dict[str, Any]) -> bool:
     new = str(status.get("status") or "")
-    if new not in (*TIME_FIELD, Message.Status.FAILED):
-        return False
-    message = _find(channel, status)
-    if message is None or not may_move(message.status, new):
+    if not may_move(message.status, new):
         return False
     at = timestamp(status.get("timestamp"))
-    fields = ["status"]
     message.status = new
     if new == Message.Status.FAILED:
         errors = status.get("errors") or [{}]
@@ -77,12 +91,9 @@ def apply_status(channel: Channel, status: dict[str, Any]) -> bool:
         detail = str((first.get("error_data") or {}).get("details") or first.get("title") or "")
         message.error_code = code
         message.error_reason = CloudApiError(message=detail, code=code).reason[:500]
-        fields += ["error_code", "error_reason"]
     else:
         # Fill the skipped steps too (a "read" implies "delivered" and "sent").
         for step, name in TIME_FIELD.items():
             if RANK[step] <= RANK[Message.Status(new)] and getattr(message, name) is None:
                 setattr(message, name, at)
-                fields.append(name)
-    message.save(update_fields=fields)
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import structlog
@@ -11,24 +12,42 @@ from procrastinate.contrib.django import app
 
 from parley.core.events import publish
 from parley.core.jobs import enqueue, tenant_task
-from parley.inbox.ingest import process_event, summarize
+from parley.core.tenant import workspace_context
+from parley.inbox.ingest import drain, summarize
 from parley.inbox.sending import Attempt, attempt_send
-from parley.whatsapp.models import WebhookEvent
 
 log = structlog.get_logger(__name__)
 
 
-@tenant_task(name="inbox.process_webhook", queue="ingest")
+@tenant_task(name="inbox.process_webhook", queue="ingest", atomic=False)
 def process_webhook(*, workspace_id: int, event_id: int) -> None:
-    event = WebhookEvent.objects.select_for_update().filter(pk=event_id).first()
-    if event is None or event.state != WebhookEvent.State.RECEIVED:
-        return  # already processed: jobs are idempotent
-    outcome = process_event(event)
-    log.info("webhook_processed", event_id=event_id, **summarize(outcome))
+    """Deferred for each stored webhook; drains every received event of the
+    workspace (``event_id`` among them), so under load most runs find their
+    event already done by a sibling's batch."""
+    outcome = drain(workspace_id)
+    if outcome is None:
+        # Another drain holds the workspace and may have looked before our
+        # event committed: look again shortly (one pending look is enough).
+        _look_again(workspace_id)
+        return
+    if outcome.events:
+        log.info("webhooks_processed", event_id=event_id, **summarize(outcome))
+    if outcome.unfinished:
+        _look_again(workspace_id, delay_ms=0)
     for message_id in outcome.media_message_ids:
-        enqueue(fetch_media, workspace_id=workspace_id, message_id=message_id)
-    for conversation_id in outcome.conversation_ids:
-        publish(workspace_id, "conversation", conversation_id)
+        with workspace_context(workspace_id):
+            enqueue(fetch_media, workspace_id=workspace_id, message_id=message_id)
+
+
+def _look_again(workspace_id: int, delay_ms: int = 300) -> None:
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    task = process_webhook.configure(
+        queueing_lock=f"drain-{workspace_id}",
+        schedule_at=timezone.now() + timedelta(milliseconds=delay_ms),
+    )
+    with contextlib.suppress(AlreadyEnqueued):
+        task.defer(workspace_id=workspace_id, event_id=0)
 
 
 @tenant_task(name="inbox.send_message", queue="send", retry=False, atomic=False)
@@ -54,6 +73,31 @@ def fetch_media(*, workspace_id: int, message_id: int) -> None:
     from parley.inbox.media import store_inbound_media
 
     store_inbound_media(message_id, max_bytes=settings.WHATSAPP_MEDIA_MAX_BYTES)
+
+
+@app.periodic(cron="* * * * *", periodic_id="sweep_webhooks")
+@app.task(name="inbox.sweep_webhooks", queueing_lock="inbox.sweep_webhooks")
+def sweep_webhooks(timestamp: int) -> int:
+    """Drain workspaces whose received webhooks waited too long (all
+    workspaces: a scheduler). Normally finds nothing."""
+    from django.db import transaction
+
+    from parley.core.tenant import dangerously_cross_tenant
+    from parley.whatsapp.models import WebhookEvent
+
+    with transaction.atomic(), dangerously_cross_tenant(reason="scheduler: stranded webhooks"):
+        stale = list(
+            WebhookEvent.objects.filter(
+                state=WebhookEvent.State.RECEIVED,
+                workspace__isnull=False,
+                received_at__lt=timezone.now() - timedelta(seconds=10),
+            )
+            .values_list("workspace_id", flat=True)
+            .distinct()[:1000]
+        )
+    for workspace_id in stale:
+        _look_again(workspace_id)
+    return len(stale)
 
 
 @app.periodic(cron="* * * * *", periodic_id="wake_snoozed")

@@ -57,12 +57,16 @@ def _post(channel: Channel, body: bytes, secret: str = SECRET, **headers: str) -
     )
 
 
+def drain_now(workspace_id: int, event_id: int) -> None:
+    process_webhook.func(workspace_id=workspace_id, event_id=event_id)
+
+
 def _run_jobs(workspace_id: int) -> None:
     """Run the deferred processing jobs in-process (the worker's code path)."""
     with workspace_context(workspace_id):
         ids = list(WebhookEvent.objects.filter(state="received").values_list("id", flat=True))
     for event_id in ids:
-        process_webhook.func(workspace_id=workspace_id, event_id=event_id)
+        drain_now(workspace_id, event_id)
 
 
 def text_payload(

@@ -1,0 +1,41 @@
+"""Bulk UPDATE of many rows in one statement (UPDATE ... FROM unnest(arrays)).
+
+Django's bulk_update builds a CASE expression per field and row, which costs
+more CPU than the database spends on the update itself; the hot batch paths
+(webhook processing) use this instead."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+
+def update_rows(objs: Sequence[Model], fields: Sequence[str]) -> int:
+    """Write ``fields`` of ``objs`` (all of one model) back, by primary key."""
+    if not objs:
+        return 0
+    meta = type(objs[0])._meta
+    quote = connection.ops.quote_name
+    pk = meta.pk
+    assert pk is not None
+    columns = [pk, *(meta.get_field(name) for name in fields)]
+    arrays = []
+    casts = []
+    for field in columns:
+        values = [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs]
+        arrays.append(values)
+        casts.append(field.cast_db_type(connection) or field.db_type(connection))
+    names = [quote(f.column) for f in columns]
+    assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
+    sources = ", ".join(f"%s::{cast}[]" for cast in casts)
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+        f"FROM unnest({sources}) AS v({', '.join(names)}) WHERE t.{names[0]} = v.{names[0]}"
+    )
+    params: list[Any] = arrays
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
