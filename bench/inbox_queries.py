@@ -18,108 +18,54 @@ WORKSPACES = 1000
 
 
 def generate(db_url: str, messages: int) -> None:
-    """Workspaces, channels, contacts, conversations and messages, by COPY."""
+    """Workspaces, channels, contacts, conversations and messages, generated
+    by the server itself (COPY is refused on tables with row-level security)."""
     per_ws = max(1, messages // WORKSPACES)
     conversations_per_ws = max(1, per_ws // 20)
+    per_conversation = max(1, per_ws // conversations_per_ws)
     with psycopg.connect(db_url) as conn:
         conn.execute("SELECT set_config('parley.cross_tenant', 'on', false)")
-        first_ws = conn.execute(
+        conn.execute(
             "INSERT INTO tenancy_workspace (name, slug, timezone, default_country, plan,"
             " monthly_message_quota, mark_read_on_open, created_at)"
-            " SELECT 'Gen ' || g, 'gen-' || g || '-' || md5(random()::text), 'UTC', 'US', 'trial', 10000, true, now()"
-            " FROM generate_series(1, %s) g RETURNING id",
+            " SELECT 'Gen ' || g, 'gen-' || g, 'UTC', 'US', 'trial', 10000, true, now()"
+            " FROM generate_series(1, %s) g",
             [WORKSPACES],
-        ).fetchall()
-        ws_ids = [r[0] for r in first_ws]
-        with conn.cursor().copy(
-            "COPY whatsapp_channel (workspace_id, name, phone_number_id, waba_id, display_phone_number,"
-            " verified_name, access_token_enc, access_token_hint, app_secret_enc, app_secret_hint,"
-            " webhook_key, verify_token, throughput_cap, status, created_at, last_test_detail)"
-            " FROM STDIN"
-        ) as copy:
-            for ws in ws_ids:
-                copy.write_row(
-                    (
-                        ws,
-                        "Gen",
-                        f"7{ws:012d}",
-                        f"6{ws:012d}",
-                        "",
-                        "",
-                        "x",
-                        "",
-                        "x",
-                        "",
-                        f"gen-{ws}",
-                        "v",
-                        80,
-                        "active",
-                        "2026-01-01",
-                        "",
-                    )
-                )
-        channel = dict(
-            conn.execute(
-                "SELECT workspace_id, id FROM whatsapp_channel WHERE webhook_key LIKE 'gen-%%'"
-            ).fetchall()
         )
-        with conn.cursor().copy(
-            "COPY crm_contact (workspace_id, wa_id, phone_e164, name, profile_name, email, created_at, updated_at)"
-            " FROM STDIN"
-        ) as copy:
-            for ws in ws_ids:
-                for c in range(conversations_per_ws):
-                    copy.write_row(
-                        (
-                            ws,
-                            f"1777{c:07d}",
-                            "",
-                            f"Customer {c}",
-                            "",
-                            "",
-                            "2026-01-01",
-                            "2026-01-01",
-                        )
-                    )
-        contacts = conn.execute(
-            "SELECT id, workspace_id FROM crm_contact WHERE wa_id LIKE '1777%%'"
-        ).fetchall()
-        with conn.cursor().copy(
-            "COPY inbox_conversation (workspace_id, contact_id, channel_id, status, created_at, last_message_at,"
-            " last_message_preview, unread_count) FROM STDIN"
-        ) as copy:
-            for contact_id, ws in contacts:
-                status = random.choice(["open", "open", "open", "pending", "resolved"])
-                stamp = f"2026-{random.randint(1, 11):02d}-{random.randint(1, 28):02d} {random.randint(0, 23):02d}:00:00+00"
-                copy.write_row(
-                    (ws, contact_id, channel[ws], status, "2026-01-01", stamp, "hello", 0)
-                )
-        conversations = conn.execute("SELECT id, workspace_id FROM inbox_conversation").fetchall()
-        per_conv = max(1, messages // max(1, len(conversations)))
-        with conn.cursor().copy(
-            "COPY inbox_message (workspace_id, conversation_id, direction, wamid, type, text, payload, status,"
-            " error_reason, idempotency_key, attempts, created_at) FROM STDIN"
-        ) as copy:
-            n = 0
-            for conv_id, ws in conversations:
-                for i in range(per_conv):
-                    n += 1
-                    copy.write_row(
-                        (
-                            ws,
-                            conv_id,
-                            "in" if i % 2 else "out",
-                            f"wamid.gen.{n}",
-                            "text",
-                            f"generated message {n}",
-                            "{}",
-                            "received",
-                            "",
-                            f"00000000-0000-4000-8000-{n:012d}",
-                            0,
-                            "2026-01-01",
-                        )
-                    )
+        conn.execute(
+            "INSERT INTO whatsapp_channel (workspace_id, name, phone_number_id, waba_id,"
+            " display_phone_number, verified_name, access_token_enc, access_token_hint,"
+            " app_secret_enc, app_secret_hint, webhook_key, verify_token, throughput_cap, status,"
+            " created_at, last_test_detail)"
+            " SELECT id, 'Gen', '7' || id, '6' || id, '', '', 'x', '', 'x', '', 'gen-' || id, 'v', 80,"
+            " 'active', now(), '' FROM tenancy_workspace WHERE slug LIKE 'gen-%%'"
+        )
+        conn.execute(
+            "INSERT INTO crm_contact (workspace_id, wa_id, phone_e164, name, profile_name, email,"
+            " created_at, updated_at)"
+            " SELECT w.id, '1777' || lpad(c::text, 7, '0'), '', 'Customer ' || c, '', '', now(), now()"
+            " FROM tenancy_workspace w, generate_series(1, %s) c WHERE w.slug LIKE 'gen-%%'",
+            [conversations_per_ws],
+        )
+        conn.execute(
+            "INSERT INTO inbox_conversation (workspace_id, contact_id, channel_id, status, created_at,"
+            " last_message_at, last_message_preview, unread_count)"
+            " SELECT ct.workspace_id, ct.id, ch.id,"
+            " (ARRAY['open','open','open','pending','resolved'])[1 + floor(random() * 5)::int],"
+            " now(), timestamptz '2026-01-01' + random() * interval '300 days', 'hello', 0"
+            " FROM crm_contact ct JOIN whatsapp_channel ch ON ch.workspace_id = ct.workspace_id"
+            " WHERE ct.wa_id LIKE '1777%%'"
+        )
+        conn.execute(
+            "INSERT INTO inbox_message (workspace_id, conversation_id, direction, wamid, type, text,"
+            " payload, status, error_reason, idempotency_key, attempts, created_at)"
+            " SELECT c.workspace_id, c.id, CASE WHEN m %% 2 = 0 THEN 'in' ELSE 'out' END,"
+            " 'wamid.gen.' || c.id || '.' || m, 'text', 'generated message ' || m, '{}', 'received', '',"
+            " gen_random_uuid(), 0, c.last_message_at - m * interval '1 minute'"
+            " FROM inbox_conversation c JOIN whatsapp_channel ch ON ch.id = c.channel_id,"
+            " generate_series(1, %s) m WHERE ch.webhook_key LIKE 'gen-%%'",
+            [per_conversation],
+        )
         conn.commit()
         conn.execute("ANALYZE")
 
