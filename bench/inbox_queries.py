@@ -86,7 +86,7 @@ def run(*, db_url: str, messages: int) -> dict[str, Any]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('parley.cross_tenant', 'on', true)")
             cursor.execute("SELECT count(*) FROM inbox_message")
-            total = cursor.fetchone()[0]  # type: ignore[index]
+            total = cursor.fetchone()[0]
             cursor.execute("SELECT set_config('parley.cross_tenant', 'off', true)")
         workspaces = list(
             Workspace.objects.filter(slug__startswith="gen-").values_list("id", flat=True)

@@ -17,4 +17,4 @@ from parley.whatsapp.fast_ingest import FastIngest  # noqa: E402
 refuse_unsafe_start()
 
 # Meta's webhook POSTs take a lean path; everything else is Django.
-application = FastIngest(django_application)
+application = FastIngest(django_application)  # type: ignore[arg-type]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 def update_rows(objs: Sequence[Model], fields: Sequence[str]) -> int:
@@ -21,14 +21,18 @@ def update_rows(objs: Sequence[Model], fields: Sequence[str]) -> int:
     quote = connection.ops.quote_name
     pk = meta.pk
     assert pk is not None
-    columns = [pk, *(meta.get_field(name) for name in fields)]
+    columns: list[Field[Any, Any]] = [pk]
+    for name in fields:
+        field = meta.get_field(name)
+        assert isinstance(field, Field), name
+        columns.append(field)
     arrays = []
     casts = []
     for field in columns:
         values = [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs]
         arrays.append(values)
         casts.append(field.cast_db_type(connection) or field.db_type(connection))
-    names = [quote(f.column) for f in columns]
+    names = [quote(str(f.column)) for f in columns]
     assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
     sources = ", ".join(f"%s::{cast}[]" for cast in casts)
     sql = (

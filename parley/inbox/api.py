@@ -198,8 +198,8 @@ def send_message(request: HttpRequest, conversation_id: int, payload: SendIn) ->
 def send_file(
     request: HttpRequest,
     conversation_id: int,
-    file: UploadedFile = File(...),  # noqa: B008  (ninja's declaration style)
-    caption: str = Form(""),
+    file: File[UploadedFile],
+    caption: Form[str] = "",
 ) -> Any:
     actor = actor_of(request)
     conversation = access.access_conversation(actor, conversation_id)

@@ -67,9 +67,9 @@ def apply_statuses(workspace_id: int, statuses: list[dict[str, Any]]) -> int:
             by_wamid[message.wamid] = message
     changed: dict[int, Message] = {}
     for status in wanted:
-        message = by_wamid.get(str(status.get("id") or ""))
-        if message is not None and _apply(message, status):
-            changed[message.pk] = message
+        target = by_wamid.get(str(status.get("id") or ""))
+        if target is not None and _apply(target, status):
+            changed[target.pk] = target
     if changed:
         update_rows(
             list(changed.values()),
