@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture
-def asgi_server() -> Iterator[BackgroundServer]:
+def asgi_server(transactional_db: None) -> Iterator[BackgroundServer]:
     from parley.asgi import application
 
     with BackgroundServer(application) as server:

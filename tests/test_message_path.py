@@ -25,11 +25,14 @@ CUSTOMER = "15557654321"
 
 
 @pytest.fixture
-def sim() -> Iterator[SimulatorHandle]:
+def sim(transactional_db: None) -> Iterator[SimulatorHandle]:
+    """Depends on the database fixture so that it stops first: webhooks still
+    in flight must not race the database flush that ends the test."""
     handle = start_simulator()
     try:
         yield handle
     finally:
+        handle.control.wait_idle(10)
         handle.stop()
 
 
@@ -105,6 +108,7 @@ def test_customer_writes_agent_answers(sim: SimulatorHandle, live_server: Any) -
         phone = sim.control.messages(channel.phone_number_id, to=CUSTOMER)
         assert [m["text"] for m in phone] == ["It ships today!"]
     finally:
+        sim.control.wait_idle(10)
         stop(worker)
 
 
@@ -147,6 +151,7 @@ def test_500s_and_429s_are_retried_and_delivered_once(
         assert bodies == ["after two 500s", "after two 429s"]
         assert _messages(tenant, pk=first["id"])[0].attempts == 3
     finally:
+        sim.control.wait_idle(10)
         stop(worker)
 
 
@@ -179,6 +184,7 @@ def test_permanent_errors_fail_with_a_reason(sim: SimulatorHandle, live_server: 
         assert failed.error_code == 132001
         assert "not approved" in failed.error_reason
     finally:
+        sim.control.wait_idle(10)
         stop(worker)
 
 
@@ -221,6 +227,7 @@ def test_a_worker_killed_mid_send_does_not_duplicate(
         bodies = [m["text"] for m in sim.control.messages(channel.phone_number_id, to=CUSTOMER)]
         assert bodies == ["only once please"]
     finally:
+        sim.control.wait_idle(10)
         stop(worker)
 
 
@@ -272,6 +279,7 @@ def test_media_both_ways(sim: SimulatorHandle, live_server: Any) -> None:
         ]
         assert doc["content"]["filename"] == "manual.pdf" and doc["content"]["id"]
     finally:
+        sim.control.wait_idle(10)
         stop(worker)
 
 
