@@ -8,7 +8,6 @@ the limit."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any
 
@@ -16,47 +15,20 @@ import psycopg
 
 from bench.common import percentile, report
 from bench.loadgen import closed_loop, open_loop
+from parley.whatsapp.samples import text_webhook
 from parley.whatsapp.signatures import sign
 
 GOAL_P99_MS = 50.0
 
 
 def body(phone_number_id: str, n: int) -> bytes:
-    wa_id = f"1555{n % 1_000_000:07d}"
-    return json.dumps(
-        {
-            "object": "whatsapp_business_account",
-            "entry": [
-                {
-                    "id": "1",
-                    "changes": [
-                        {
-                            "field": "messages",
-                            "value": {
-                                "messaging_product": "whatsapp",
-                                "metadata": {
-                                    "display_phone_number": "15550000000",
-                                    "phone_number_id": phone_number_id,
-                                },
-                                "contacts": [
-                                    {"profile": {"name": f"Customer {n}"}, "wa_id": wa_id}
-                                ],
-                                "messages": [
-                                    {
-                                        "from": wa_id,
-                                        "id": f"wamid.bench.{n}",
-                                        "timestamp": str(int(time.time())),
-                                        "type": "text",
-                                        "text": {"body": f"message number {n}"},
-                                    }
-                                ],
-                            },
-                        }
-                    ],
-                }
-            ],
-        }
-    ).encode()
+    return text_webhook(
+        phone_number_id,
+        wamid=f"wamid.bench.{n}",
+        wa_id=f"1555{n % 1_000_000:07d}",
+        body=f"message number {n}",
+        name=f"Customer {n}",
+    )
 
 
 def signed_request(payload: bytes, secret: str) -> tuple[bytes, dict[str, str]]:

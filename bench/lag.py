@@ -17,45 +17,21 @@ import psycopg
 from bench.common import percentile, processes, report, worker_command
 from bench.ingest import signed_request
 from bench.loadgen import open_loop
+from parley.whatsapp.samples import text_webhook
 
 GOAL_P99_MS = 1000.0
 WORKERS = 2
 
 
 def lag_body(phone_number_id: str, n: int) -> bytes:
-    wa_id = f"1666{n:07d}"  # one customer per message: one conversation each
-    return json.dumps(
-        {
-            "object": "whatsapp_business_account",
-            "entry": [
-                {
-                    "id": "1",
-                    "changes": [
-                        {
-                            "field": "messages",
-                            "value": {
-                                "messaging_product": "whatsapp",
-                                "metadata": {
-                                    "display_phone_number": "15550000000",
-                                    "phone_number_id": phone_number_id,
-                                },
-                                "contacts": [{"profile": {"name": f"Lag {n}"}, "wa_id": wa_id}],
-                                "messages": [
-                                    {
-                                        "from": wa_id,
-                                        "id": f"wamid.lag.{n}",
-                                        "timestamp": str(int(time.time())),
-                                        "type": "text",
-                                        "text": {"body": f"lag probe {n}"},
-                                    }
-                                ],
-                            },
-                        }
-                    ],
-                }
-            ],
-        }
-    ).encode()
+    # One customer per message: one conversation each, so its NOTIFY names it.
+    return text_webhook(
+        phone_number_id,
+        wamid=f"wamid.lag.{n}",
+        wa_id=f"1666{n:07d}",
+        body=f"lag probe {n}",
+        name=f"Lag {n}",
+    )
 
 
 class Listener(threading.Thread):

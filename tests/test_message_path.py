@@ -112,6 +112,15 @@ def test_customer_writes_agent_answers(sim: SimulatorHandle, live_server: Any) -
         stop(worker)
 
 
+def _customer_says_hi(tenant: Tenant, sim: SimulatorHandle, channel: Channel) -> int:
+    """The customer writes first (opening the 24-hour window); returns the conversation."""
+    sim.control.inbound(channel.phone_number_id, CUSTOMER, text="hi", name="Ann")
+    wait_for(
+        lambda: len(_messages(tenant, direction="in")) == 1, timeout=30, what="the inbound message"
+    )
+    return _messages(tenant, direction="in")[0].conversation_id
+
+
 def _processed_all(tenant: Tenant) -> bool:
     from parley.whatsapp.models import WebhookEvent
 
@@ -126,13 +135,7 @@ def test_500s_and_429s_are_retried_and_delivered_once(
     channel = _connect(tenant, sim, live_server.url)
     worker = _worker(sim)
     try:
-        sim.control.inbound(channel.phone_number_id, CUSTOMER, text="hi", name="Ann")
-        wait_for(
-            lambda: len(_messages(tenant, direction="in")) == 1,
-            timeout=30,
-            what="the inbound message",
-        )
-        conversation_id = _messages(tenant, direction="in")[0].conversation_id
+        conversation_id = _customer_says_hi(tenant, sim, channel)
         sim.control.set_faults(http_status=500, count=2, match="/messages")
         first = _send(tenant, conversation_id, "after two 500s")
         wait_for(
@@ -160,13 +163,7 @@ def test_permanent_errors_fail_with_a_reason(sim: SimulatorHandle, live_server: 
     channel = _connect(tenant, sim, live_server.url)
     worker = _worker(sim)
     try:
-        sim.control.inbound(channel.phone_number_id, CUSTOMER, text="hi", name="Ann")
-        wait_for(
-            lambda: len(_messages(tenant, direction="in")) == 1,
-            timeout=30,
-            what="the inbound message",
-        )
-        conversation_id = _messages(tenant, direction="in")[0].conversation_id
+        conversation_id = _customer_says_hi(tenant, sim, channel)
         client = Client()
         client.force_login(tenant.agent, backend="django.contrib.auth.backends.ModelBackend")
         response = client.post(
@@ -195,13 +192,7 @@ def test_a_worker_killed_mid_send_does_not_duplicate(
     channel = _connect(tenant, sim, live_server.url)
     worker = _worker(sim)
     try:
-        sim.control.inbound(channel.phone_number_id, CUSTOMER, text="hi", name="Ann")
-        wait_for(
-            lambda: len(_messages(tenant, direction="in")) == 1,
-            timeout=30,
-            what="the inbound message",
-        )
-        conversation_id = _messages(tenant, direction="in")[0].conversation_id
+        conversation_id = _customer_says_hi(tenant, sim, channel)
         # Meta answers slowly: the worker dies after the request reached it.
         sim.control.set_faults(latency_ms=4000)
         sent = _send(tenant, conversation_id, "only once please")

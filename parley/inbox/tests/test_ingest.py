@@ -15,6 +15,7 @@ from parley.crm.models import Contact
 from parley.inbox.models import Conversation, Message
 from parley.inbox.tasks import process_webhook
 from parley.whatsapp.models import Channel, WebhookEvent
+from parley.whatsapp.samples import status_webhook, text_webhook
 from parley.whatsapp.signatures import sign
 from tests.factories import Tenant, make_channel
 
@@ -72,38 +73,7 @@ def _run_jobs(workspace_id: int) -> None:
 def text_payload(
     phone_number_id: str, wamid: str, body: str = "hello", wa_id: str = "15551230000"
 ) -> bytes:
-    return json.dumps(
-        {
-            "object": "whatsapp_business_account",
-            "entry": [
-                {
-                    "id": "1",
-                    "changes": [
-                        {
-                            "field": "messages",
-                            "value": {
-                                "messaging_product": "whatsapp",
-                                "metadata": {
-                                    "display_phone_number": "15550000000",
-                                    "phone_number_id": phone_number_id,
-                                },
-                                "contacts": [{"profile": {"name": "Ann"}, "wa_id": wa_id}],
-                                "messages": [
-                                    {
-                                        "from": wa_id,
-                                        "id": wamid,
-                                        "timestamp": "1760000000",
-                                        "type": "text",
-                                        "text": {"body": body},
-                                    }
-                                ],
-                            },
-                        }
-                    ],
-                }
-            ],
-        }
-    ).encode()
+    return text_webhook(phone_number_id, wamid=wamid, wa_id=wa_id, body=body, sent_at=1760000000)
 
 
 def test_verification_handshake(tenant_a: Tenant) -> None:
@@ -196,7 +166,6 @@ def test_statuses_never_move_backwards(tenant_a: Tenant) -> None:
     from tests.factories import seed_inbox
 
     seeded = seed_inbox(tenant_a)
-    channel = Channel.objects.get(pk=seeded["channel_id"]) if False else None
     with workspace_context(tenant_a.workspace.pk):
         channel = Channel.objects.get(pk=int(seeded["channel_id"]))
         conversation = Conversation.objects.get(pk=int(seeded["conversation_id"]))
@@ -209,37 +178,10 @@ def test_statuses_never_move_backwards(tenant_a: Tenant) -> None:
             text="hi",
         )
 
-    def status(kind: str, ts: int) -> bytes:
-        return json.dumps(
-            {
-                "object": "whatsapp_business_account",
-                "entry": [
-                    {
-                        "id": "1",
-                        "changes": [
-                            {
-                                "field": "messages",
-                                "value": {
-                                    "messaging_product": "whatsapp",
-                                    "metadata": {"phone_number_id": channel.phone_number_id},
-                                    "statuses": [
-                                        {
-                                            "id": "wamid.out",
-                                            "status": kind,
-                                            "timestamp": str(ts),
-                                            "recipient_id": "1",
-                                        }
-                                    ],
-                                },
-                            }
-                        ],
-                    }
-                ],
-            }
-        ).encode()
-
     for kind, ts in (("read", 1760000300), ("delivered", 1760000200), ("sent", 1760000100)):
-        _post(channel, status(kind, ts))
+        _post(
+            channel, status_webhook(channel.phone_number_id, wamid="wamid.out", status=kind, at=ts)
+        )
     _run_jobs(tenant_a.workspace.pk)
     with workspace_context(tenant_a.workspace.pk):
         message = Message.objects.get(wamid="wamid.out")
