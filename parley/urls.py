@@ -80,6 +80,11 @@ urlpatterns = [
         name="inbox_send_template",
     ),
     path("w/<slug:slug>/inbox/<int:conversation_id>/file/", inbox.send_file, name="inbox_file"),
+    path(
+        "w/<slug:slug>/inbox/<int:conversation_id>/buttons/",
+        inbox.send_buttons,
+        name="inbox_buttons",
+    ),
     path("w/<slug:slug>/inbox/<int:conversation_id>/note/", inbox.add_note, name="inbox_note"),
     path("w/<slug:slug>/inbox/<int:conversation_id>/assign/", inbox.assign, name="inbox_assign"),
     path(

@@ -169,6 +169,22 @@ def send_file(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpR
 
 @workspace_view(Cap.CONVERSATIONS_WORK)
 @require_POST
+def send_buttons(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
+    conversation = access.access_conversation(actor, conversation_id)
+    try:
+        actions.do_send_buttons(
+            actor=actor,
+            conversation=conversation,
+            body=request.POST.get("body", ""),
+            buttons=request.POST.getlist("buttons"),
+        )
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    return _respond(request, actor, conversation)
+
+
+@workspace_view(Cap.CONVERSATIONS_WORK)
+@require_POST
 def send_template(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
     conversation = access.access_conversation(actor, conversation_id)
     form = TemplateForm(request.POST)

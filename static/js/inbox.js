@@ -84,3 +84,29 @@ document.body.addEventListener("htmx:sseMessage", (event) => {
   toast.hidden = false;
   setTimeout(() => { toast.hidden = true; }, 6000);
 });
+
+// "Reply" on a bubble quotes it in the next message.
+document.addEventListener("click", (event) => {
+  const el = event.target;
+  if (!(el instanceof HTMLElement)) return;
+  const form = document.querySelector("form[data-composer]");
+  if (!form) return;
+  const banner = form.querySelector("[data-replying]");
+  const field = form.querySelector("[data-reply-to]");
+  if (el.matches("[data-reply]")) {
+    field.value = el.dataset.reply;
+    form.querySelector("[data-replying-text]").textContent = "“" + el.dataset.replyText + "”";
+    banner.hidden = false;
+    document.getElementById("compose")?.focus();
+  } else if (el.matches("[data-cancel-reply]")) {
+    field.value = "";
+    banner.hidden = true;
+  }
+});
+document.body.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && form.hasAttribute("data-composer") && event.detail.successful) {
+    form.querySelector("[data-replying]").hidden = true;
+    form.querySelector("[data-reply-to]").value = "";
+  }
+});

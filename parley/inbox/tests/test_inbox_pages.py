@@ -132,3 +132,30 @@ def test_quick_replies_crud(tenant_a: Tenant, login: Any) -> None:
     assert [r["shortcut"] for r in api] == ["ty"]
     agent.post(f"/w/{slug}/quick-replies/{qr.pk}/", {"delete": "1"})
     assert agent.get("/api/v1/quick-replies").json() == []
+
+
+def test_reply_quoting_and_buttons_from_the_composer(tenant_a: Tenant, login: Any) -> None:
+    ids = seed_inbox(tenant_a)
+    slug, conv = tenant_a.workspace.slug, ids["conversation_id"]
+    agent: Client = login(tenant_a.agent)
+    page = agent.get(f"/w/{slug}/inbox/{conv}/").content.decode()
+    assert f'data-reply="{ids["message_id"]}"' in page
+    agent.post(
+        f"/w/{slug}/inbox/{conv}/send/", {"text": "Quoting you", "reply_to": ids["message_id"]}
+    )
+    agent.post(
+        f"/w/{slug}/inbox/{conv}/buttons/",
+        {"body": "Was this helpful?", "buttons": ["Yes", "No", ""]},
+    )
+    refused = agent.post(
+        f"/w/{slug}/inbox/{conv}/buttons/",
+        {"body": "Too long?", "buttons": ["x" * 21]},
+        follow=True,
+    )
+    assert "at most 20 characters" in refused.content.decode()
+    with workspace_context(tenant_a.workspace.pk):
+        quoted, buttons = Message.objects.filter(direction="out").order_by("id")
+    assert quoted.reply_to_id == int(ids["message_id"])
+    assert quoted.payload["context"] == {"message_id": "wamid.seed"}
+    titles = [b["reply"]["title"] for b in buttons.payload["interactive"]["action"]["buttons"]]
+    assert titles == ["Yes", "No"]
