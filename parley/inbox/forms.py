@@ -11,13 +11,22 @@ class ComposeForm(forms.Form):
 
 
 class TemplateForm(forms.Form):
-    name = forms.CharField(max_length=512)
-    language = forms.CharField(max_length=15, initial="en_US")
+    # Either a picked "name|language", or both typed.
+    template = forms.CharField(max_length=530, required=False)
+    name = forms.CharField(max_length=512, required=False)
+    language = forms.CharField(max_length=15, required=False)
     parameters = forms.CharField(
         required=False,
         help_text="One value per line, in order.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def name_and_language(self) -> tuple[str, str]:
+        picked = self.cleaned_data.get("template") or ""
+        if "|" in picked:
+            name, _, language = picked.partition("|")
+            return name, language
+        return self.cleaned_data.get("name") or "", self.cleaned_data.get("language") or "en_US"
 
     def parameter_list(self) -> list[str]:
         return [

@@ -33,6 +33,7 @@ from parley.crm.actions import e164_from_wa_id
 from parley.crm.models import Contact
 from parley.inbox.models import Conversation, Message
 from parley.inbox.statuses import apply_statuses
+from parley.whatsapp.actions import apply_template_status
 from parley.whatsapp.models import Channel, WebhookEvent
 from parley.whatsapp.payloads import MEDIA_TYPES, PayloadError, changes, summary, timestamp
 
@@ -160,6 +161,9 @@ def _read_event(
             # Signed with this channel's secret but naming another number:
             # never let it write anywhere but this channel.
             notes.append(f"change for number {change.phone_number_id}")
+            continue
+        if change.field_name == "message_template_status_update":
+            useful = apply_template_status(channel, change.value) or useful
             continue
         if change.field_name != "messages":
             notes.append(f"field {change.field_name}")

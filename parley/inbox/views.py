@@ -21,6 +21,7 @@ from parley.tenancy.actor import Actor
 from parley.tenancy.models import Membership
 from parley.tenancy.roles import Cap
 from parley.tenancy.web import apply_action, workspace_view
+from parley.whatsapp.models import MessageTemplate
 
 PAGE = 50
 
@@ -82,6 +83,9 @@ def _thread_context(actor: Actor, conversation: Conversation) -> dict[str, objec
         ],
         "can_work": actor.can(Cap.CONVERSATIONS_WORK),
         "quota_level": quota.level(actor.workspace),
+        "templates": MessageTemplate.objects.filter(
+            workspace=actor.workspace, channel_id=conversation.channel_id, status="APPROVED"
+        ).order_by("name")[:200],
     }
 
 
@@ -194,8 +198,8 @@ def send_template(request: HttpRequest, actor: Actor, conversation_id: int) -> H
             lambda: actions.do_send_template(
                 actor=actor,
                 conversation=conversation,
-                name=form.cleaned_data["name"],
-                language=form.cleaned_data["language"],
+                name=form.name_and_language()[0],
+                language=form.name_and_language()[1],
                 body_parameters=form.parameter_list(),
             ),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -17,7 +18,7 @@ from parley.tenancy.roles import Cap
 from parley.whatsapp import cloud
 from parley.whatsapp.access import credentials, forget_webhook_target
 from parley.whatsapp.errors import CloudApiError
-from parley.whatsapp.models import Channel
+from parley.whatsapp.models import Channel, MessageTemplate
 
 
 def webhook_url(channel: Channel) -> str:
@@ -79,6 +80,7 @@ def do_connect_channel(
         throughput_cap=throughput_cap,
     )
     record(actor, "channel.connected", channel.name)
+    do_sync_templates(actor=actor, channel=channel)
     return channel
 
 
@@ -160,3 +162,61 @@ def do_delete_channel(*, actor: Actor, channel: Channel, confirm: str) -> None:
     channel.delete()
     transaction.on_commit(lambda: forget_webhook_target(key))
     record(actor, "channel.deleted", name)
+
+
+@transaction.atomic
+def do_sync_templates(*, actor: Actor, channel: Channel) -> None:
+    """Fetch the channel's templates from Meta, in a job."""
+    from procrastinate.contrib.django import app
+
+    actor.require(Cap.CONVERSATIONS_READ)
+    # By name: whatsapp.tasks imports this module.
+    app.configure_task(name="whatsapp.sync_templates").defer(
+        workspace_id=actor.workspace.pk, channel_id=channel.pk
+    )
+
+
+def store_templates(channel: Channel, templates: list[dict[str, Any]]) -> int:
+    """Replace the channel's synced templates with Meta's list."""
+    now = timezone.now()
+    seen = set()
+    for t in templates:
+        name, language = str(t.get("name") or ""), str(t.get("language") or "")
+        if not name or not language:
+            continue
+        seen.add((name, language))
+        MessageTemplate.objects.update_or_create(
+            workspace_id=channel.workspace_id,
+            channel=channel,
+            name=name,
+            language=language,
+            defaults={
+                "meta_id": str(t.get("id") or ""),
+                "category": str(t.get("category") or ""),
+                "status": str(t.get("status") or "").upper(),
+                "components": t.get("components") or [],
+                "rejected_reason": str(t.get("rejected_reason") or "")[:300],
+                "synced_at": now,
+            },
+        )
+    stale = MessageTemplate.objects.filter(workspace_id=channel.workspace_id, channel=channel)
+    for template in stale:
+        if (template.name, template.language) not in seen:
+            template.delete()
+    return len(seen)
+
+
+def apply_template_status(channel: Channel, value: dict[str, Any]) -> bool:
+    """A message_template_status_update webhook: Meta reviewed a template."""
+    name = str(value.get("message_template_name") or "")
+    language = str(value.get("message_template_language") or "")
+    event = str(value.get("event") or "").upper()
+    if not name or not event:
+        return False
+    updated = MessageTemplate.objects.filter(
+        workspace_id=channel.workspace_id,
+        channel__waba_id=channel.waba_id,
+        name=name,
+        **({"language": language} if language else {}),
+    ).update(status=event, rejected_reason=str(value.get("reason") or "")[:300])
+    return updated > 0

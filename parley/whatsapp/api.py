@@ -11,12 +11,13 @@ from parley.tenancy.actor import actor_of
 from parley.tenancy.roles import Cap
 from parley.whatsapp import actions
 from parley.whatsapp.access import access_channel
-from parley.whatsapp.models import Channel
+from parley.whatsapp.models import Channel, MessageTemplate
 from parley.whatsapp.schemas import (
     ChannelIn,
     ChannelOut,
     ChannelSecretsIn,
     ChannelStatusIn,
+    TemplateOut,
 )
 
 router = Router(tags=["channels"])
@@ -84,3 +85,28 @@ def delete(request: HttpRequest, channel_id: int, confirm: str = "") -> Any:
         actor=actor, channel=access_channel(actor, channel_id), confirm=confirm
     )
     return Status(204, None)
+
+
+@router.get(
+    "/channels/{channel_id}/templates",
+    response=list[TemplateOut],
+    summary="The channel's message templates (as last synced)",
+)
+def list_templates(request: HttpRequest, channel_id: int) -> Any:
+    actor = actor_of(request)
+    actor.require(Cap.CONVERSATIONS_READ)
+    channel = access_channel(actor, channel_id)
+    return list(
+        MessageTemplate.objects.filter(workspace=actor.workspace, channel=channel).order_by("name")
+    )
+
+
+@router.post(
+    "/channels/{channel_id}/templates/sync",
+    response={202: None},
+    summary="Fetch the channel's templates from Meta again",
+)
+def sync_templates(request: HttpRequest, channel_id: int) -> Any:
+    actor = actor_of(request)
+    actions.do_sync_templates(actor=actor, channel=access_channel(actor, channel_id))
+    return Status(202, None)

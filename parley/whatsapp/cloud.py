@@ -128,3 +128,17 @@ def upload_media(creds: Credentials, *, filename: str, content: bytes, mime_type
         files={"file": (filename, content, mime_type)},
     )
     return str(data["id"])
+
+
+def list_templates(creds: Credentials, *, max_pages: int = 20) -> list[dict[str, Any]]:
+    """Every template of the channel's business account (paged, bounded)."""
+    out: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 100}
+    for _ in range(max_pages):
+        data = request("GET", creds, f"{creds.waba_id}/message_templates", params=params)
+        out += [t for t in data.get("data") or [] if isinstance(t, dict)]
+        after = ((data.get("paging") or {}).get("cursors") or {}).get("after")
+        if not after or not (data.get("paging") or {}).get("next"):
+            break
+        params = {"limit": 100, "after": after}
+    return out

@@ -73,3 +73,39 @@ class WebhookEvent(TenantModel):
         indexes = [
             models.Index(fields=["workspace", "state", "received_at"], name="webhook_ws_state_idx")
         ]
+
+
+class MessageTemplate(TenantModel):
+    """A message template as Meta knows it, synced per WhatsApp Business Account
+    (through a channel). Campaigns will manage them fully; the inbox picks
+    approved ones outside the 24-hour window."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="templates")
+    meta_id = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=15)
+    category = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=32)
+    components = models.JSONField(default=list, blank=True)
+    rejected_reason = models.CharField(max_length=300, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "channel", "name", "language"], name="template_unique_name"
+            )
+        ]
+
+    @property
+    def body_text(self) -> str:
+        for component in self.components or []:
+            if isinstance(component, dict) and str(component.get("type", "")).upper() == "BODY":
+                return str(component.get("text") or "")
+        return ""
+
+    @property
+    def parameter_count(self) -> int:
+        import re
+
+        return len(set(re.findall(r"\{\{\s*(\w+)\s*\}\}", self.body_text)))

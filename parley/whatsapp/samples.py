@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 
-def envelope(phone_number_id: str, value: dict[str, Any]) -> bytes:
+def envelope(phone_number_id: str, value: dict[str, Any], *, field: str = "messages") -> bytes:
     return json.dumps(
         {
             "object": "whatsapp_business_account",
@@ -17,7 +17,7 @@ def envelope(phone_number_id: str, value: dict[str, Any]) -> bytes:
                     "id": "1",
                     "changes": [
                         {
-                            "field": "messages",
+                            "field": field,
                             "value": {
                                 "messaging_product": "whatsapp",
                                 "metadata": {

@@ -41,3 +41,15 @@ class ChannelSecretsIn(Schema):
 
 class ChannelStatusIn(Schema):
     active: bool
+
+
+class TemplateOut(Schema):
+    id: int
+    name: str
+    language: str
+    category: str
+    status: str
+    body_text: str
+    parameter_count: int
+    rejected_reason: str
+    synced_at: datetime

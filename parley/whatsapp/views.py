@@ -12,7 +12,7 @@ from parley.tenancy.web import apply_action, flash_action, workspace_view
 from parley.whatsapp import actions
 from parley.whatsapp.access import access_channel
 from parley.whatsapp.forms import ConnectForm, DeleteForm, SecretsForm
-from parley.whatsapp.models import Channel
+from parley.whatsapp.models import Channel, MessageTemplate
 
 
 @workspace_view(Cap.WORKSPACE_MANAGE)
@@ -39,6 +39,10 @@ def channel_detail(request: HttpRequest, actor: Actor, channel_id: int) -> HttpR
     delete_form = DeleteForm()
     if request.method == "POST":
         op = request.POST.get("op")
+        if op == "sync":
+            actions.do_sync_templates(actor=actor, channel=channel)
+            messages.success(request, "Fetching the templates from WhatsApp: reload in a moment.")
+            return redirect("channel_detail", slug=actor.workspace.slug, channel_id=channel.pk)
         if op == "test":
             channel = actions.do_test_channel(actor=actor, channel=channel)
             (messages.success if channel.last_test_ok else messages.error)(
@@ -84,5 +88,8 @@ def channel_detail(request: HttpRequest, actor: Actor, channel_id: int) -> HttpR
             "webhook_url": actions.webhook_url(channel),
             "secrets_form": secrets_form,
             "delete_form": delete_form,
+            "templates": MessageTemplate.objects.filter(
+                workspace=actor.workspace, channel=channel
+            ).order_by("name", "language"),
         },
     )

@@ -99,3 +99,49 @@ def test_delete_needs_the_name_and_takes_the_conversations(tenant_a: Tenant, log
     assert owner.delete(url + f"?confirm={name}").status_code == 204
     with workspace_context(tenant_a.workspace.pk):
         assert not Conversation.objects.exists()
+
+
+def test_templates_sync_and_follow_meta_reviews(
+    sim: SimulatorHandle, tenant_a: Tenant, login: Any
+) -> None:
+    from parley.inbox.tests.test_ingest import _post, _run_jobs
+    from parley.whatsapp.models import MessageTemplate
+    from parley.whatsapp.samples import envelope
+    from parley.whatsapp.tasks import sync_templates
+
+    admin: Client = login(tenant_a.admin)
+    channel_id = _connect(admin, app_secret="app-secret-123").json()["id"]
+    sim.control.register_number(
+        "106540352242922",
+        access_token=TOKEN,
+        app_secret="app-secret-123",
+        webhook_url="http://127.0.0.1:9/unused",
+        waba_id="102290129340398",
+    )
+    sim.control.seed_template(
+        "102290129340398", "order_update", body="Hi {{1}}, order {{2}} shipped."
+    )
+    sim.control.seed_template(
+        "102290129340398", "promo", body="Sale!", status="PENDING", category="MARKETING"
+    )
+    sync_templates.func(workspace_id=tenant_a.workspace.pk, channel_id=channel_id)
+    listed = admin.get(f"/api/v1/channels/{channel_id}/templates").json()
+    assert {(t["name"], t["status"], t["parameter_count"]) for t in listed} == {
+        ("order_update", "APPROVED", 2),
+        ("promo", "PENDING", 0),
+    }
+    with workspace_context(tenant_a.workspace.pk):
+        channel = Channel.objects.get(pk=channel_id)
+    body = envelope(
+        channel.phone_number_id,
+        {
+            "event": "APPROVED",
+            "message_template_name": "promo",
+            "message_template_language": "en_US",
+        },
+        field="message_template_status_update",
+    )
+    assert _post(channel, body).status_code == 200
+    _run_jobs(tenant_a.workspace.pk)
+    with workspace_context(tenant_a.workspace.pk):
+        assert MessageTemplate.objects.get(name="promo").status == "APPROVED"

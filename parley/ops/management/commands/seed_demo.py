@@ -19,7 +19,7 @@ from parley.tenancy.access import user_memberships
 from parley.tenancy.actions import do_create_workspace
 from parley.tenancy.actor import Actor
 from parley.tenancy.roles import Role
-from parley.whatsapp.actions import do_connect_channel, webhook_url
+from parley.whatsapp.actions import do_connect_channel, do_sync_templates, webhook_url
 from parley.whatsapp.models import Channel
 
 DEMO_EMAIL = "demo@parley.localhost"
@@ -111,4 +111,7 @@ class Command(BaseCommand):
                     name="Ada (demo customer)",
                     text={"body": "Hi! Is my order on its way?"},
                 )
+        with workspace_context(workspace_id):
+            # The simulator knows the demo's templates now: fetch them.
+            do_sync_templates(actor=actor, channel=channel)
         self.stdout.write(f"Demo number connected to the simulator at {url} ({settings.BASE_URL})")
