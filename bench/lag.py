@@ -64,8 +64,10 @@ def run(
     env: dict[str, str],
 ) -> dict[str, Any]:
     with psycopg.connect(db_url, autocommit=True) as conn:
-        # Start from an empty queue: the ingest bench left its jobs behind.
+        # Start from an empty queue: the ingest bench left its events and
+        # jobs behind (TRUNCATE is not subject to row-level security).
         conn.execute("TRUNCATE procrastinate_jobs CASCADE")
+        conn.execute("TRUNCATE whatsapp_webhookevent")
     count = int(rate * seconds)
     bodies = [lag_body(phone_number_id, n) for n in range(count)]
     signed = [signed_request(b, secret) for b in bodies]

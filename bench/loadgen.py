@@ -63,11 +63,15 @@ async def open_loop(
     path, idle = await _pool(url, connections)
     latencies: list[float] = []
     errors = 0
-    start = time.perf_counter()
+    start = 0.0
+    ready = asyncio.Event()
     kinds: dict[str, int] = {}
 
     async def one(i: int, body: bytes, headers: dict[str, str]) -> None:
         nonlocal errors
+        # The clock starts once every task exists: creating thousands of
+        # tasks takes the loop a while, which must not count as server time.
+        await ready.wait()
         due = start + i / rate
         delay = due - time.perf_counter()
         if delay > 0:
@@ -85,7 +89,11 @@ async def open_loop(
             idle.put_nowait(await Connection.open(parts.hostname or "127.0.0.1", parts.port or 80))
         latencies.append((time.perf_counter() - due) * 1000)
 
-    await asyncio.gather(*(one(i, b, h) for i, (b, h) in enumerate(requests)))
+    tasks = [asyncio.ensure_future(one(i, b, h)) for i, (b, h) in enumerate(requests)]
+    await asyncio.sleep(0)
+    start = time.perf_counter() + 0.05
+    ready.set()
+    await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - start
     while not idle.empty():
         idle.get_nowait().close()

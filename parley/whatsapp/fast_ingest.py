@@ -76,7 +76,9 @@ class FastIngest:
             params = await sync_to_async(_connection_params)()
             pool = AsyncConnectionPool(
                 kwargs={**params, "autocommit": True},
-                min_size=2,
+                # Full from the start: opening connections under a burst is
+                # what the slowest acknowledgements would otherwise wait for.
+                min_size=settings.WHATSAPP_INGEST_POOL_SIZE,
                 max_size=settings.WHATSAPP_INGEST_POOL_SIZE,
                 open=False,
             )
