@@ -194,6 +194,25 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on a missing one
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Media (WhatsApp attachments) go to local files, or to any S3-compatible
+# store when PARLEY_S3_BUCKET is set (install django-storages[s3] for it).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if os.environ.get("PARLEY_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["PARLEY_S3_BUCKET"],
+            "endpoint_url": os.environ.get("PARLEY_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("PARLEY_S3_REGION") or None,
+            "access_key": os.environ.get("PARLEY_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("PARLEY_S3_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+        },
+    }
 
 # Jobs (Procrastinate): tasks are found in each app's tasks.py.
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
