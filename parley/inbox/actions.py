@@ -354,6 +354,8 @@ def do_add_note(*, actor: Actor, conversation: Conversation, body: str) -> Note:
     body = body.strip()
     if not body:
         raise ActionError("Write the note first.", code="required", field="body")
+    if len(body) > 5000:
+        raise ActionError("A note holds up to 5,000 characters.", code="too_long", field="body")
     handles = {h.lower() for h in MENTION.findall(body)}
     mentioned = [
         m.user_id

@@ -36,10 +36,6 @@ class TemplateForm(forms.Form):
         ]
 
 
-class NoteForm(forms.Form):
-    body = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
-
-
 class QuickReplyForm(forms.Form):
     shortcut = forms.CharField(max_length=40, help_text="Type /shortcut in the composer.")
     title = forms.CharField(max_length=100, required=False)

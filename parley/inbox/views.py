@@ -3,6 +3,7 @@ swaps the partials, SSE tells the page when to refresh them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.contrib import messages
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from parley.core.errors import ActionError
 from parley.inbox import access, actions, quota
-from parley.inbox.forms import ComposeForm, NoteForm, QuickReplyForm, TemplateForm
+from parley.inbox.forms import ComposeForm, QuickReplyForm, TemplateForm
 from parley.inbox.models import Conversation, Message, Note, QuickReply
 from parley.inbox.window import window_closes_at, window_open
 from parley.tenancy.actor import Actor
@@ -126,118 +127,131 @@ def _respond(request: HttpRequest, actor: Actor, conversation: Conversation) -> 
     return _back(actor, conversation)
 
 
+def _act(
+    request: HttpRequest,
+    actor: Actor,
+    conversation_id: int,
+    act: Callable[[Conversation], object],
+) -> HttpResponse:
+    """Run one action on a conversation; a refusal becomes a message shown
+    above the refreshed thread."""
+    conversation = access.access_conversation(actor, conversation_id)
+    try:
+        act(conversation)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    return _respond(request, actor, conversation)
+
+
+def _expand_quick_reply(actor: Actor, conversation: Conversation, text: str) -> str:
+    """ "/shortcut" alone becomes that quick reply, with its variables filled."""
+    if text.startswith("/") and " " not in text.strip():
+        quick = QuickReply.objects.filter(
+            workspace=actor.workspace, shortcut=text.strip()[1:].lower()
+        ).first()
+        if quick is not None:
+            return actions.render_quick_reply(quick.body, conversation, actor)
+    return text
+
+
 @workspace_view(Cap.CONVERSATIONS_WORK)
 @require_POST
 def send(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
-    conversation = access.access_conversation(actor, conversation_id)
     form = ComposeForm(request.POST)
-    if form.is_valid():
-        reply_to_id = form.cleaned_data.get("reply_to")
-        reply_to = access.access_message(actor, conversation, reply_to_id) if reply_to_id else None
-        text = form.cleaned_data["text"]
-        if text.startswith("/") and " " not in text.strip():
-            shortcut = text.strip()[1:].lower()
-            quick = QuickReply.objects.filter(workspace=actor.workspace, shortcut=shortcut).first()
-            if quick is not None:
-                text = actions.render_quick_reply(quick.body, conversation, actor)
-        try:
-            actions.do_send_text(
-                actor=actor, conversation=conversation, text=text, reply_to=reply_to
-            )
-        except ActionError as exc:
-            messages.error(request, exc.message)
-    return _respond(request, actor, conversation)
+    if not form.is_valid():
+        return _act(request, actor, conversation_id, lambda c: None)
+
+    def act(conversation: Conversation) -> object:
+        reply_id = form.cleaned_data.get("reply_to")
+        reply_to = access.access_message(actor, conversation, reply_id) if reply_id else None
+        text = _expand_quick_reply(actor, conversation, form.cleaned_data["text"])
+        return actions.do_send_text(
+            actor=actor, conversation=conversation, text=text, reply_to=reply_to
+        )
+
+    return _act(request, actor, conversation_id, act)
 
 
 @workspace_view(Cap.CONVERSATIONS_WORK)
 @require_POST
 def send_file(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
-    conversation = access.access_conversation(actor, conversation_id)
     upload = request.FILES.get("file")
-    if upload is None:
-        messages.error(request, "Choose a file to send.")
-    else:
-        try:
-            actions.do_send_file(
-                actor=actor,
-                conversation=conversation,
-                filename=upload.name or "file",
-                content=upload.read(),
-                mime_type=upload.content_type or "",
-                caption=request.POST.get("caption", ""),
-            )
-        except ActionError as exc:
-            messages.error(request, exc.message)
-    return _respond(request, actor, conversation)
+
+    def act(conversation: Conversation) -> object:
+        if upload is None:
+            raise ActionError("Choose a file to send.", code="required", field="file")
+        return actions.do_send_file(
+            actor=actor,
+            conversation=conversation,
+            filename=upload.name or "file",
+            content=upload.read(),
+            mime_type=upload.content_type or "",
+            caption=request.POST.get("caption", ""),
+        )
+
+    return _act(request, actor, conversation_id, act)
 
 
 @workspace_view(Cap.CONVERSATIONS_WORK)
 @require_POST
 def send_buttons(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
-    conversation = access.access_conversation(actor, conversation_id)
-    try:
-        actions.do_send_buttons(
+    return _act(
+        request,
+        actor,
+        conversation_id,
+        lambda c: actions.do_send_buttons(
             actor=actor,
-            conversation=conversation,
+            conversation=c,
             body=request.POST.get("body", ""),
             buttons=request.POST.getlist("buttons"),
-        )
-    except ActionError as exc:
-        messages.error(request, exc.message)
-    return _respond(request, actor, conversation)
+        ),
+    )
 
 
 @workspace_view(Cap.CONVERSATIONS_WORK)
 @require_POST
 def send_template(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
-    conversation = access.access_conversation(actor, conversation_id)
     form = TemplateForm(request.POST)
-    if form.is_valid():
-        apply_action(
-            form,
-            lambda: actions.do_send_template(
-                actor=actor,
-                conversation=conversation,
-                name=form.name_and_language()[0],
-                language=form.name_and_language()[1],
-                body_parameters=form.parameter_list(),
-            ),
-        )
-        for error in form.errors.values():
-            messages.error(request, " ".join(str(e) for e in error))
-    else:
-        messages.error(request, "Pick a template name.")
-    return _respond(request, actor, conversation)
+    form.is_valid()  # every field is optional; the action says what is missing
+    name, language = form.name_and_language()
+    return _act(
+        request,
+        actor,
+        conversation_id,
+        lambda c: actions.do_send_template(
+            actor=actor,
+            conversation=c,
+            name=name,
+            language=language,
+            body_parameters=form.parameter_list(),
+        ),
+    )
 
 
 @workspace_view(Cap.CONVERSATIONS_WORK)
 @require_POST
 def add_note(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
-    conversation = access.access_conversation(actor, conversation_id)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        apply_action(
-            form,
-            lambda: actions.do_add_note(
-                actor=actor, conversation=conversation, body=form.cleaned_data["body"]
-            ),
-        )
-    return _respond(request, actor, conversation)
+    return _act(
+        request,
+        actor,
+        conversation_id,
+        lambda c: actions.do_add_note(
+            actor=actor, conversation=c, body=request.POST.get("body", "")
+        ),
+    )
 
 
 @workspace_view(Cap.CONVERSATIONS_WORK)
 @require_POST
 def assign(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
-    conversation = access.access_conversation(actor, conversation_id)
     raw = request.POST.get("assignee", "")
-    user_id = int(raw) if raw.isdigit() else None
-    if raw == "me":
-        user_id = actor.user_id
-    try:
-        actions.do_assign(actor=actor, conversation=conversation, user_id=user_id)
-    except ActionError as exc:
-        messages.error(request, exc.message)
-    return _respond(request, actor, conversation)
+    user_id = actor.user_id if raw == "me" else (int(raw) if raw.isdigit() else None)
+    return _act(
+        request,
+        actor,
+        conversation_id,
+        lambda c: actions.do_assign(actor=actor, conversation=c, user_id=user_id),
+    )
 
 
 SNOOZE_CHOICES = {
@@ -251,17 +265,16 @@ SNOOZE_CHOICES = {
 @workspace_view(Cap.CONVERSATIONS_WORK)
 @require_POST
 def change_status(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
-    conversation = access.access_conversation(actor, conversation_id)
-    status = request.POST.get("status", "")
     snooze = SNOOZE_CHOICES.get(request.POST.get("snooze", ""))
     until = timezone.now() + snooze if snooze else None
-    try:
-        actions.do_change_status(
-            actor=actor, conversation=conversation, status=status, snoozed_until=until
-        )
-    except ActionError as exc:
-        messages.error(request, exc.message)
-    return _respond(request, actor, conversation)
+    return _act(
+        request,
+        actor,
+        conversation_id,
+        lambda c: actions.do_change_status(
+            actor=actor, conversation=c, status=request.POST.get("status", ""), snoozed_until=until
+        ),
+    )
 
 
 @workspace_view(Cap.CONVERSATIONS_READ)

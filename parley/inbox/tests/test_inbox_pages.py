@@ -159,3 +159,12 @@ def test_reply_quoting_and_buttons_from_the_composer(tenant_a: Tenant, login: An
     assert quoted.payload["context"] == {"message_id": "wamid.seed"}
     titles = [b["reply"]["title"] for b in buttons.payload["interactive"]["action"]["buttons"]]
     assert titles == ["Yes", "No"]
+
+
+def test_a_refused_action_says_why_in_the_refreshed_thread(tenant_a: Tenant, login: Any) -> None:
+    ids = seed_inbox(tenant_a)
+    agent: Client = login(tenant_a.agent)
+    url = f"/w/{tenant_a.workspace.slug}/inbox/{ids['conversation_id']}/note/"
+    response = agent.post(url, {"body": "   "}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "Write the note first." in response.content.decode()
