@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -37,3 +38,36 @@ def login() -> Iterator[object]:
         return client
 
     yield _login
+
+
+@pytest.fixture
+def sim(transactional_db: None) -> Iterator[Any]:
+    """The Cloud API simulator on a loopback port. It depends on the database
+    fixture so that it stops first: webhooks in flight must not race the
+    flush that ends the test."""
+    from parley.whatsapp.simulator.server import start_simulator
+
+    handle = start_simulator()
+    try:
+        yield handle
+    finally:
+        handle.control.wait_idle(10)
+        handle.stop()
+
+
+@pytest.fixture
+def asgi_server(transactional_db: None) -> Iterator[Any]:
+    """Parley's real ASGI application (webhook fast path, SSE) on loopback."""
+    from django.db import connections
+
+    from parley.asgi import application
+    from parley.whatsapp.simulator.server import BackgroundServer
+
+    with BackgroundServer(application, lifespan="on") as server:
+        yield server
+    # Its request threads borrowed pooled connections: give them back, so the
+    # test database can be flushed and dropped.
+    for connection in connections.all():
+        close_pool = getattr(connection, "close_pool", None)
+        if close_pool is not None:
+            close_pool()

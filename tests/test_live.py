@@ -8,7 +8,6 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,14 +22,6 @@ from parley.whatsapp.simulator.server import BackgroundServer
 from tests.factories import Tenant, actor_for, make_tenant, seed_inbox
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def asgi_server(transactional_db: None) -> Iterator[BackgroundServer]:
-    from parley.asgi import application
-
-    with BackgroundServer(application) as server:
-        yield server
 
 
 def _session_cookie(tenant: Tenant) -> dict[str, str]:

@@ -5,7 +5,6 @@ processes them and sends replies through the simulator."""
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,25 +14,13 @@ from parley.core.tenant import workspace_context
 from parley.crm.models import Contact
 from parley.inbox.models import Conversation, Message
 from parley.whatsapp.models import Channel
-from parley.whatsapp.simulator.server import SimulatorHandle, start_simulator
+from parley.whatsapp.simulator.server import SimulatorHandle
 from tests.factories import Tenant, make_channel, make_tenant
 from tests.workers import start_worker, stop, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 CUSTOMER = "15557654321"
-
-
-@pytest.fixture
-def sim(transactional_db: None) -> Iterator[SimulatorHandle]:
-    """Depends on the database fixture so that it stops first: webhooks still
-    in flight must not race the database flush that ends the test."""
-    handle = start_simulator()
-    try:
-        yield handle
-    finally:
-        handle.control.wait_idle(10)
-        handle.stop()
 
 
 def _connect(tenant: Tenant, sim: SimulatorHandle, live_url: str) -> Channel:

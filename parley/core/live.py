@@ -40,6 +40,14 @@ class Hub:
         self._subscribers[workspace_id].add(queue)
         return queue
 
+    async def close(self) -> None:
+        """Stop listening (server shutdown); the connection closes with the task."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     def unsubscribe(self, workspace_id: int, queue: asyncio.Queue[dict[str, Any]]) -> None:
         self._subscribers[workspace_id].discard(queue)
         if not self._subscribers[workspace_id]:

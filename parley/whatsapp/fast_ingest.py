@@ -42,6 +42,9 @@ class FastIngest:
         self._pool: AsyncConnectionPool | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
         path = scope.get("path", "")
         if scope["type"] != "http" or scope["method"] != "POST" or not path.startswith(PREFIX):
             await self.django_app(scope, receive, send)
@@ -70,6 +73,23 @@ class FastIngest:
                 [target.workspace_id, target.channel_id, key, body],
             )
         await _plain(send, 200, b"ok")
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """Close what this process opened when the server stops (Django's ASGI
+        handler does not speak the lifespan protocol)."""
+        from parley.core.live import hub
+
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._pool is not None:
+                    await self._pool.close()
+                    self._pool = None
+                await hub.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
     async def _ensure_pool(self) -> AsyncConnectionPool:
         if self._pool is None:
