@@ -43,8 +43,10 @@ class Hub:
     async def close(self) -> None:
         """Stop listening (server shutdown); the connection closes with the task."""
         task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
+        if task is None or task.done():
+            return
+        task.cancel()
+        if task.get_loop() is asyncio.get_running_loop():
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 

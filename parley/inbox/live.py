@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
@@ -18,19 +18,26 @@ from parley.tenancy.roles import Cap
 KEEPALIVE_SECONDS = 15.0
 
 
-def _workspace_for(user: object, slug: str) -> tuple[int, int]:
-    with transaction.atomic():
-        activate_user(getattr(user, "pk", None))
-        actor = enter_workspace(user, slug)  # type: ignore[arg-type]
-        actor.require(Cap.CONVERSATIONS_READ)
-        return actor.workspace.pk, int(getattr(user, "pk", 0))
+def _workspace_for(request: HttpRequest, slug: str) -> tuple[int, int]:
+    """Who is asking and for which workspace, in one thread, whose database
+    connection then goes back to the pool: the stream may stay open for
+    hours and must not hold one."""
+    try:
+        user = request.user
+        if not user.is_authenticated:
+            raise Http404("No such workspace.")
+        with transaction.atomic():
+            activate_user(getattr(user, "pk", None))
+            actor = enter_workspace(user, slug)
+            actor.require(Cap.CONVERSATIONS_READ)
+            return actor.workspace.pk, int(getattr(user, "pk", 0))
+    finally:
+        if not connection.in_atomic_block:  # a test's transaction, never in serving
+            connection.close()
 
 
 async def events(request: HttpRequest, slug: str) -> HttpResponseBase:
-    user = await request.auser()
-    if not user.is_authenticated:
-        raise Http404("No such workspace.")
-    workspace_id, user_id = await sync_to_async(_workspace_for)(user, slug)
+    workspace_id, user_id = await sync_to_async(_workspace_for)(request, slug)
     queue = hub.subscribe(workspace_id)
 
     async def stream() -> AsyncIterator[str]:

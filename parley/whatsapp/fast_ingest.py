@@ -84,9 +84,9 @@ class FastIngest:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self._pool is not None:
-                    await self._pool.close()
-                    self._pool = None
+                pool, self._pool = self._pool, None
+                if pool is not None:
+                    await pool.close()
                 await hub.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
