@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from parley.accounts.api import router as accounts_router
 from parley.accounts.auth import SessionActorAuth, TokenAuth
 from parley.core.api_errors import install as install_errors
+from parley.crm.api import router as crm_router
 from parley.inbox.api import router as inbox_router
 from parley.tenancy.api import router as tenancy_router
 from parley.whatsapp.api import router as whatsapp_router
@@ -30,4 +31,5 @@ install_errors(api)
 api.add_router("/", accounts_router)
 api.add_router("/", tenancy_router)
 api.add_router("/", inbox_router)
+api.add_router("/", crm_router)
 api.add_router("/", whatsapp_router)

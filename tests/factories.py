@@ -128,6 +128,9 @@ def seed_inbox(tenant: Tenant) -> dict[str, str]:
             text="hi there",
             status="received",
         )
+        from parley.crm.models import Tag
+
+        tag = Tag.objects.create(workspace=tenant.workspace, name="VIP")
         quick_reply = do_save_quick_reply(
             actor=actor_for(tenant.workspace, tenant.owner),
             quick_reply=None,
@@ -141,4 +144,5 @@ def seed_inbox(tenant: Tenant) -> dict[str, str]:
         "conversation_id": str(conversation.pk),
         "message_id": str(message.pk),
         "quick_reply_id": str(quick_reply.pk),
+        "tag_id": str(tag.pk),
     }

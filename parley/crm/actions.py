@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
 from django.utils import timezone
 
-from parley.crm.models import Contact
+from parley.core.errors import ActionError, Conflict
+from parley.core.events import publish
+from parley.crm.models import Consent, Contact, ContactTag, Tag
+from parley.tenancy.actor import Actor
+from parley.tenancy.roles import Cap
 
 
 def e164_from_wa_id(wa_id: str) -> str:
@@ -48,3 +56,169 @@ def do_upsert_contact_from_whatsapp(
             contact.updated_at = timezone.now()
             contact.save(update_fields=[*fields, "updated_at"])
     return contact
+
+
+# --- Contacts, consent and tags managed by people -------------------------
+
+
+def normalize_phone(raw: str, default_country: str) -> str:
+    """E.164 from what a person typed ("0151 2345678", "+49 151…", "(555) 010-0100")."""
+    try:
+        parsed = phonenumbers.parse(raw.strip(), default_country or None)
+    except phonenumbers.NumberParseException as exc:
+        raise ActionError(
+            f"{raw!r} is not a phone number: {exc}.", code="invalid_phone", field="phone"
+        ) from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise ActionError(
+            f"{raw!r} is not a valid number for {default_country or 'its country'}; "
+            "write it with its country code, e.g. +49 151 23456789.",
+            code="invalid_phone",
+            field="phone",
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _validate_email(email: str) -> str:
+    email = email.strip()
+    if not email:
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ActionError(
+            f"{email!r} is not an email address.", code="invalid_email", field="email"
+        ) from exc
+    return email.lower()
+
+
+@transaction.atomic
+def do_create_contact(*, actor: Actor, phone: str, name: str = "", email: str = "") -> Contact:
+    actor.require(Cap.CONTACTS_WRITE)
+    e164 = normalize_phone(phone, actor.workspace.default_country)
+    wa_id = e164.lstrip("+")
+    if Contact.objects.filter(workspace=actor.workspace, wa_id=wa_id).exists():
+        raise Conflict(f"A contact with {e164} exists already.", code="duplicate", field="phone")
+    contact = Contact.objects.create(
+        workspace=actor.workspace,
+        wa_id=wa_id,
+        phone_e164=e164,
+        name=name.strip()[:200],
+        email=_validate_email(email),
+    )
+    publish(actor.workspace.pk, "contact", contact.pk)
+    return contact
+
+
+@transaction.atomic
+def do_update_contact(
+    *, actor: Actor, contact: Contact, name: str | None = None, email: str | None = None
+) -> Contact:
+    actor.require(Cap.CONTACTS_WRITE)
+    if name is not None:
+        contact.name = name.strip()[:200]
+    if email is not None:
+        contact.email = _validate_email(email)
+    contact.updated_at = timezone.now()
+    contact.save(update_fields=["name", "email", "updated_at"])
+    publish(actor.workspace.pk, "contact", contact.pk)
+    return contact
+
+
+@transaction.atomic
+def do_delete_contact(*, actor: Actor, contact: Contact) -> None:
+    """Delete the contact with its conversations and messages."""
+    actor.require(Cap.CONTACTS_WRITE)
+    contact.delete()
+
+
+def set_consent(contact: Contact, consent: str, source: str) -> bool:
+    """Record a consent change (no check: used by people and by keywords)."""
+    if contact.consent == consent:
+        return False
+    contact.consent = consent
+    contact.consent_changed_at = timezone.now()
+    contact.consent_source = source[:40]
+    contact.save(update_fields=["consent", "consent_changed_at", "consent_source"])
+    return True
+
+
+@transaction.atomic
+def do_set_consent(
+    *, actor: Actor, contact: Contact, consent: str, source: str = "agent"
+) -> Contact:
+    actor.require(Cap.CONTACTS_WRITE)
+    if consent not in Consent.values:
+        raise ActionError(
+            f"Consent is one of {', '.join(Consent.values)}.",
+            code="invalid_consent",
+            field="consent",
+        )
+    set_consent(contact, consent, source or "agent")
+    return contact
+
+
+TAG_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _tag_fields(name: str, color: str) -> tuple[str, str]:
+    name = " ".join(name.split())[:60]
+    if not name:
+        raise ActionError("Name the tag.", code="required", field="name")
+    if not TAG_COLOR.match(color):
+        raise ActionError("A colour is written like #128c7e.", code="invalid_color", field="color")
+    return name, color.lower()
+
+
+@transaction.atomic
+def do_save_tag(*, actor: Actor, tag: Tag | None, name: str, color: str = "#128c7e") -> Tag:
+    actor.require(Cap.CONTACTS_WRITE)
+    name, color = _tag_fields(name, color)
+    clash = Tag.objects.filter(workspace=actor.workspace, name__iexact=name)
+    if tag is not None:
+        clash = clash.exclude(pk=tag.pk)
+    if clash.exists():
+        raise Conflict(f"There is a tag {name!r} already.", code="duplicate", field="name")
+    if tag is None:
+        tag = Tag(workspace=actor.workspace)
+    tag.name, tag.color = name, color
+    tag.save()
+    return tag
+
+
+@transaction.atomic
+def do_delete_tag(*, actor: Actor, tag: Tag) -> None:
+    actor.require(Cap.CONTACTS_WRITE)
+    tag.delete()
+
+
+@transaction.atomic
+def do_tag_contacts(*, actor: Actor, tag: Tag, contact_ids: list[int], add: bool) -> int:
+    """Apply or remove a tag on many contacts at once; ids of other
+    workspaces are ignored like missing ones. Returns how many changed."""
+    actor.require(Cap.CONTACTS_WRITE)
+    if len(contact_ids) > 10_000:
+        raise ActionError(
+            "Tag at most 10,000 contacts per call.", code="too_many", field="contact_ids"
+        )
+    ids = set(
+        Contact.objects.filter(workspace=actor.workspace, id__in=contact_ids).values_list(
+            "id", flat=True
+        )
+    )
+    if add:
+        existing = set(
+            ContactTag.objects.filter(
+                workspace=actor.workspace, tag=tag, contact_id__in=ids
+            ).values_list("contact_id", flat=True)
+        )
+        new = [
+            ContactTag(workspace=actor.workspace, tag=tag, contact_id=i)
+            for i in sorted(ids - existing)
+        ]
+        ContactTag.objects.bulk_create(new, ignore_conflicts=True)
+        return len(new)
+    deleted, _ = ContactTag.objects.filter(
+        workspace=actor.workspace, tag=tag, contact_id__in=ids
+    ).delete()
+    return int(deleted)

@@ -8,6 +8,12 @@ from django.utils import timezone
 from parley.core.models import TenantModel
 
 
+class Consent(models.TextChoices):
+    UNKNOWN = "unknown", "Unknown"
+    OPTED_IN = "opted_in", "Opted in"
+    OPTED_OUT = "opted_out", "Opted out"
+
+
 class Contact(TenantModel):
     # WhatsApp's id for the customer: their number in digits, as Meta sends it.
     wa_id = models.CharField(max_length=64)
@@ -19,6 +25,10 @@ class Contact(TenantModel):
     updated_at = models.DateTimeField(default=timezone.now)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     last_outbound_at = models.DateTimeField(null=True, blank=True)
+    # Marketing consent; a customer's "STOP" opts them out (inbox.ingest).
+    consent = models.CharField(max_length=16, choices=Consent.choices, default=Consent.UNKNOWN)
+    consent_changed_at = models.DateTimeField(null=True, blank=True)
+    consent_source = models.CharField(max_length=40, blank=True)
 
     class Meta:
         constraints = [
@@ -32,3 +42,31 @@ class Contact(TenantModel):
     @property
     def display_name(self) -> str:
         return self.name or self.profile_name or self.phone_e164 or self.wa_id
+
+
+class Tag(TenantModel):
+    name = models.CharField(max_length=60)
+    color = models.CharField(max_length=7, default="#128c7e")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="tag_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactTag(TenantModel):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="contact_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="contact_tags")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "contact", "tag"], name="contacttag_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "tag"], name="contacttag_ws_tag_idx")]

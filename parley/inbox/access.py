@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from parley.crm.models import Contact
 from parley.inbox.models import Conversation, Message, QuickReply
 from parley.tenancy.actor import Actor
 from parley.tenancy.roles import Cap
@@ -30,14 +29,6 @@ def access_message(actor: Actor, conversation: Conversation, message_id: int) ->
     if message is None:
         raise Http404("No such message.")
     return message
-
-
-def access_contact(actor: Actor, contact_id: int) -> Contact:
-    actor.require(Cap.CONVERSATIONS_READ)
-    contact = Contact.objects.filter(workspace=actor.workspace, id=contact_id).first()
-    if contact is None:
-        raise Http404("No such contact.")
-    return contact
 
 
 def access_quick_reply(actor: Actor, quick_reply_id: int) -> QuickReply:

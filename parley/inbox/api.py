@@ -15,7 +15,6 @@ from parley.inbox import access, actions
 from parley.inbox.models import Conversation, Message, Note, QuickReply
 from parley.inbox.schemas import (
     AssignIn,
-    ContactOut,
     ConversationOut,
     ConversationPage,
     MessageOut,
@@ -236,11 +235,6 @@ def list_notes(request: HttpRequest, conversation_id: int) -> Any:
             :500
         ]
     )
-
-
-@router.get("/contacts/{contact_id}", response=ContactOut, summary="Get a contact")
-def get_contact(request: HttpRequest, contact_id: int) -> Any:
-    return access.access_contact(actor_of(request), contact_id)
 
 
 @router.get("/quick-replies", response=list[QuickReplyOut], summary="List quick replies")

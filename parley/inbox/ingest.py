@@ -29,8 +29,8 @@ from django.utils import timezone
 from parley.core.bulk import update_rows
 from parley.core.events import publish_many
 from parley.core.tenant import workspace_context
-from parley.crm.actions import e164_from_wa_id
-from parley.crm.models import Contact
+from parley.crm.actions import e164_from_wa_id, set_consent
+from parley.crm.models import Consent, Contact
 from parley.inbox.models import Conversation, Message
 from parley.inbox.statuses import apply_statuses
 from parley.whatsapp.actions import apply_template_status
@@ -243,6 +243,7 @@ def _store_inbound(workspace_id: int, items: list[Inbound], outcome: Outcome) ->
             )
         )
     Message.objects.bulk_create(messages)
+    _consent_keywords(fresh, contacts)
     touched: dict[int, Conversation] = {}
     for message in messages:
         conversation = message.conversation
@@ -263,6 +264,22 @@ def _store_inbound(workspace_id: int, items: list[Inbound], outcome: Outcome) ->
             "snoozed_until",
         ],
     )
+
+
+STOP_WORDS = frozenset({"stop", "unsubscribe", "stop all", "opt out", "optout"})
+START_WORDS = frozenset({"start", "subscribe", "opt in", "optin"})
+
+
+def _consent_keywords(items: list[Inbound], contacts: dict[str, Contact]) -> None:
+    """A customer writing STOP opts out of marketing (START opts back in)."""
+    for item in sorted(items, key=lambda i: i.sent_at):
+        if item.raw.get("type") != "text":
+            continue
+        word = " ".join(str((item.raw.get("text") or {}).get("body") or "").lower().split())
+        if word in STOP_WORDS:
+            set_consent(contacts[item.wa_id], Consent.OPTED_OUT, "keyword")
+        elif word in START_WORDS:
+            set_consent(contacts[item.wa_id], Consent.OPTED_IN, "keyword")
 
 
 def _contacts(workspace_id: int, items: list[Inbound]) -> dict[str, Contact]:

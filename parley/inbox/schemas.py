@@ -7,16 +7,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-
-class ContactOut(Schema):
-    id: int
-    wa_id: str
-    phone_e164: str
-    name: str
-    profile_name: str
-    email: str
-    created_at: datetime
-    last_inbound_at: datetime | None
+from parley.crm.schemas import ContactOut
 
 
 class ConversationOut(Schema):

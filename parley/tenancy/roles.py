@@ -23,13 +23,15 @@ class Cap(StrEnum):
     MEMBERS_MANAGE = "members.manage"
     TOKENS_MANAGE = "tokens.manage"
     CONVERSATIONS_READ = "conversations.read"
+    CONTACTS_READ = "contacts.read"
+    CONTACTS_WRITE = "contacts.write"
     CONVERSATIONS_WORK = "conversations.work"
     BILLING_MANAGE = "billing.manage"
     WORKSPACE_DELETE = "workspace.delete"
 
 
-_VIEWER = frozenset({Cap.WORKSPACE_READ, Cap.CONVERSATIONS_READ})
-_AGENT = _VIEWER | {Cap.CONVERSATIONS_WORK}
+_VIEWER = frozenset({Cap.WORKSPACE_READ, Cap.CONVERSATIONS_READ, Cap.CONTACTS_READ})
+_AGENT = _VIEWER | {Cap.CONVERSATIONS_WORK, Cap.CONTACTS_WRITE}
 _ADMIN = _AGENT | {Cap.WORKSPACE_MANAGE, Cap.MEMBERS_READ, Cap.MEMBERS_MANAGE, Cap.TOKENS_MANAGE}
 _OWNER = _ADMIN | {Cap.BILLING_MANAGE, Cap.WORKSPACE_DELETE}
 
@@ -49,6 +51,8 @@ SCOPE_FOR_CAP: dict[Cap, str] = {
     Cap.TOKENS_MANAGE: "tokens:write",
     Cap.CONVERSATIONS_READ: "conversations:read",
     Cap.CONVERSATIONS_WORK: "conversations:write",
+    Cap.CONTACTS_READ: "contacts:read",
+    Cap.CONTACTS_WRITE: "contacts:write",
     Cap.BILLING_MANAGE: "billing:write",
     Cap.WORKSPACE_DELETE: "workspace:delete",
 }

@@ -1,0 +1,69 @@
+"""API shapes for contacts and tags."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Field, Schema
+
+
+class TagOut(Schema):
+    id: int
+    name: str
+    color: str
+
+
+class ContactOut(Schema):
+    id: int
+    wa_id: str
+    phone_e164: str
+    name: str
+    profile_name: str
+    email: str
+    consent: str
+    consent_changed_at: datetime | None
+    consent_source: str
+    created_at: datetime
+    last_inbound_at: datetime | None
+    tags: list[TagOut] = []
+
+    @staticmethod
+    def resolve_tags(obj: object) -> list[object]:
+        return [ct.tag for ct in obj.contact_tags.all()]  # type: ignore[attr-defined]
+
+
+class ContactPage(Schema):
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+class ContactIn(Schema):
+    phone: str = Field(
+        examples=["+49 151 23456789"],
+        description="Any format; the workspace's default country fills in a missing country code",
+    )
+    name: str = Field("", examples=["Ada Lovelace"])
+    email: str = Field("", examples=["ada@example.com"])
+
+
+class ContactUpdateIn(Schema):
+    name: str | None = Field(None, examples=["Ada King"])
+    email: str | None = Field(None, examples=["ada@example.org"])
+
+
+class ConsentIn(Schema):
+    consent: str = Field(examples=["opted_out"], description="unknown, opted_in or opted_out")
+    source: str = Field("agent", examples=["phone call"])
+
+
+class TagIn(Schema):
+    name: str = Field(examples=["VIP"])
+    color: str = Field("#128c7e", examples=["#e11d48"])
+
+
+class TagContactsIn(Schema):
+    contact_ids: list[int] = Field(examples=[[12, 13, 14]])
+
+
+class TagContactsOut(Schema):
+    changed: int
