@@ -5,6 +5,7 @@ from django.urls import path
 
 from parley.accounts import views as accounts
 from parley.api import api
+from parley.crm import views as crm
 from parley.inbox import live as inbox_live
 from parley.inbox import views as inbox
 from parley.ops import views as ops
@@ -93,6 +94,7 @@ urlpatterns = [
         name="inbox_status",
     ),
     path("w/<slug:slug>/media/<int:message_id>", inbox.media, name="inbox_media"),
+    path("w/<slug:slug>/contacts/", crm.contacts, name="contacts"),
     path("w/<slug:slug>/quick-replies/", inbox.quick_replies, name="quick_replies"),
     path(
         "w/<slug:slug>/quick-replies/<int:quick_reply_id>/",
