@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 
 from parley.core.tenant import workspace_context
+from parley.crm.models import AttributeDefinition
 from parley.tenancy.actions import do_invite
 from tests.factories import Tenant, actor_for, seed_inbox
 from tests.urlwalk import all_routes
@@ -49,6 +50,9 @@ def _param_values(a: Tenant) -> dict[str, str]:
             actor=actor_for(a.workspace, a.owner), email="x@alpha.test", role="agent"
         )
         seeded = seed_inbox(a)
+        attribute = AttributeDefinition.objects.create(
+            workspace=a.workspace, key="plan", label="Plan", type="text"
+        )
     return {
         **seeded,
         "slug": a.workspace.slug,
@@ -58,6 +62,7 @@ def _param_values(a: Tenant) -> dict[str, str]:
         # Operator-only routes: any id; the outsider is not an operator.
         "job_id": "1",
         "workspace_id": str(a.workspace.pk),
+        "attribute_id": str(attribute.pk),
     }
 
 
@@ -77,6 +82,8 @@ PLAUSIBLE_BODY = {
     "active": True,
     "confirm": "x",
     "phone": "+15550009999",
+    "key": "probe",
+    "label": "Probe",
     "consent": "opted_in",
     "contact_ids": [1, 2, 3],
     "color": "#112233",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from parley.crm.models import Contact, Tag
+from parley.crm.models import AttributeDefinition, Contact, Tag
 from parley.tenancy.actor import Actor
 from parley.tenancy.roles import Cap
 
@@ -40,3 +40,13 @@ def contact_list(actor: Actor, *, q: str = "", tag_id: int | None = None) -> Que
     if tag_id is not None:
         qs = qs.filter(contact_tags__tag_id=tag_id)
     return qs
+
+
+def access_attribute(actor: Actor, attribute_id: int) -> AttributeDefinition:
+    actor.require(Cap.CONTACTS_READ)
+    definition = AttributeDefinition.objects.filter(
+        workspace=actor.workspace, id=attribute_id
+    ).first()
+    if definition is None:
+        raise Http404("No such attribute.")
+    return definition

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -13,7 +14,8 @@ from django.utils import timezone
 
 from parley.core.errors import ActionError, Conflict
 from parley.core.events import publish
-from parley.crm.models import Consent, Contact, ContactTag, Tag
+from parley.crm.attributes import KEY, clean_attributes
+from parley.crm.models import AttributeDefinition, Consent, Contact, ContactTag, Tag
 from parley.tenancy.actor import Actor
 from parley.tenancy.roles import Cap
 
@@ -222,3 +224,62 @@ def do_tag_contacts(*, actor: Actor, tag: Tag, contact_ids: list[int], add: bool
         workspace=actor.workspace, tag=tag, contact_id__in=ids
     ).delete()
     return int(deleted)
+
+
+@transaction.atomic
+def do_set_attributes(*, actor: Actor, contact: Contact, values: dict[str, Any]) -> Contact:
+    """Set (or, with None, clear) custom attribute values, each validated."""
+    actor.require(Cap.CONTACTS_WRITE)
+    definitions = {
+        d.key: d
+        for d in AttributeDefinition.objects.filter(workspace=actor.workspace, key__in=list(values))
+    }
+    cleaned = clean_attributes(definitions, values)
+    merged = {**contact.attributes, **cleaned}
+    contact.attributes = {k: v for k, v in merged.items() if v is not None}
+    contact.updated_at = timezone.now()
+    contact.save(update_fields=["attributes", "updated_at"])
+    return contact
+
+
+@transaction.atomic
+def do_define_attribute(
+    *, actor: Actor, key: str, label: str, type: str, choices: list[str] | None = None
+) -> AttributeDefinition:
+    actor.require(Cap.WORKSPACE_MANAGE)
+    key = key.strip().lower()
+    if not KEY.match(key):
+        raise ActionError(
+            "A key starts with a letter and uses a-z, 0-9 and _ (40 at most).",
+            code="invalid_key",
+            field="key",
+        )
+    if type not in AttributeDefinition.Type.values:
+        raise ActionError(
+            f"The type is one of {', '.join(AttributeDefinition.Type.values)}.",
+            code="invalid_type",
+            field="type",
+        )
+    options = [c.strip() for c in (choices or []) if c.strip()]
+    if type == AttributeDefinition.Type.CHOICE and not options:
+        raise ActionError("A choice attribute needs its choices.", code="required", field="choices")
+    if AttributeDefinition.objects.filter(workspace=actor.workspace, key=key).exists():
+        raise Conflict(f"The attribute {key!r} exists already.", code="duplicate", field="key")
+    return AttributeDefinition.objects.create(
+        workspace=actor.workspace,
+        key=key,
+        label=(label.strip() or key)[:80],
+        type=type,
+        choices=options,
+    )
+
+
+@transaction.atomic
+def do_delete_attribute(*, actor: Actor, definition: AttributeDefinition) -> None:
+    """Delete the definition; contacts' values for it are dropped too."""
+    actor.require(Cap.WORKSPACE_MANAGE)
+    key = definition.key
+    for contact in Contact.objects.filter(workspace=actor.workspace, attributes__has_key=key):
+        contact.attributes.pop(key, None)
+        contact.save(update_fields=["attributes"])
+    definition.delete()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Status
 
 from parley.core.pagination import paginate
 from parley.crm import access, actions
-from parley.crm.models import Tag
+from parley.crm.models import AttributeDefinition, Tag
 from parley.crm.schemas import (
+    AttributeIn,
+    AttributeOut,
     ConsentIn,
     ContactIn,
     ContactOut,
@@ -57,9 +60,12 @@ def get_contact(request: HttpRequest, contact_id: int) -> Any:
 def update_contact(request: HttpRequest, contact_id: int, payload: ContactUpdateIn) -> Any:
     actor = actor_of(request)
     contact = access.access_contact(actor, contact_id)
-    return actions.do_update_contact(
-        actor=actor, contact=contact, name=payload.name, email=payload.email
-    )
+    with transaction.atomic():  # attributes and fields together, or nothing
+        if payload.attributes is not None:
+            actions.do_set_attributes(actor=actor, contact=contact, values=payload.attributes)
+        return actions.do_update_contact(
+            actor=actor, contact=contact, name=payload.name, email=payload.email
+        )
 
 
 @router.delete(
@@ -133,3 +139,29 @@ def untag_contacts(request: HttpRequest, tag_id: int, payload: TagContactsIn) ->
             actor=actor, tag=tag, contact_ids=payload.contact_ids, add=False
         )
     }
+
+
+@router.get("/attributes", response=list[AttributeOut], summary="Custom contact attributes")
+def list_attributes(request: HttpRequest) -> Any:
+    actor = actor_of(request)
+    actor.require(Cap.CONTACTS_READ)
+    return list(AttributeDefinition.objects.filter(workspace=actor.workspace).order_by("key"))
+
+
+@router.post(
+    "/attributes", response={201: AttributeOut}, summary="Define a custom attribute (admins)"
+)
+def define_attribute(request: HttpRequest, payload: AttributeIn) -> Any:
+    definition = actions.do_define_attribute(actor=actor_of(request), **payload.model_dump())
+    return Status(201, definition)
+
+
+@router.delete(
+    "/attributes/{attribute_id}", response={204: None}, summary="Delete a custom attribute"
+)
+def delete_attribute(request: HttpRequest, attribute_id: int) -> Any:
+    actor = actor_of(request)
+    actions.do_delete_attribute(
+        actor=actor, definition=access.access_attribute(actor, attribute_id)
+    )
+    return Status(204, None)

@@ -29,6 +29,8 @@ class Contact(TenantModel):
     consent = models.CharField(max_length=16, choices=Consent.choices, default=Consent.UNKNOWN)
     consent_changed_at = models.DateTimeField(null=True, blank=True)
     consent_source = models.CharField(max_length=40, blank=True)
+    # Custom attributes, validated against the workspace's AttributeDefinitions.
+    attributes = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -70,3 +72,25 @@ class ContactTag(TenantModel):
             )
         ]
         indexes = [models.Index(fields=["workspace", "tag"], name="contacttag_ws_tag_idx")]
+
+
+class AttributeDefinition(TenantModel):
+    """A custom contact attribute the workspace defines, with its type."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", "Text"
+        NUMBER = "number", "Number"
+        DATE = "date", "Date"
+        BOOLEAN = "boolean", "Yes/no"
+        CHOICE = "choice", "Choice"
+
+    key = models.SlugField(max_length=40)
+    label = models.CharField(max_length=80)
+    type = models.CharField(max_length=16, choices=Type.choices)
+    choices = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "key"], name="attribute_unique_key")
+        ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Field, Schema
 
@@ -25,6 +26,7 @@ class ContactOut(Schema):
     consent_source: str
     created_at: datetime
     last_inbound_at: datetime | None
+    attributes: dict[str, Any]
     tags: list[TagOut] = []
 
     @staticmethod
@@ -49,6 +51,26 @@ class ContactIn(Schema):
 class ContactUpdateIn(Schema):
     name: str | None = Field(None, examples=["Ada King"])
     email: str | None = Field(None, examples=["ada@example.org"])
+    attributes: dict[str, Any] | None = Field(
+        None,
+        examples=[{"plan": "gold", "renewal": "2027-01-31", "seats": 12}],
+        description="Custom attribute values by key; null clears one",
+    )
+
+
+class AttributeIn(Schema):
+    key: str = Field(examples=["plan"])
+    label: str = Field("", examples=["Plan"])
+    type: str = Field(examples=["choice"], description="text, number, date, boolean or choice")
+    choices: list[str] = Field(default_factory=list, examples=[["free", "gold"]])
+
+
+class AttributeOut(Schema):
+    id: int
+    key: str
+    label: str
+    type: str
+    choices: list[str]
 
 
 class ConsentIn(Schema):

@@ -109,3 +109,57 @@ def test_a_customer_writing_stop_opts_out(tenant_a: Tenant) -> None:
     with workspace_context(tenant_a.workspace.pk):
         contact.refresh_from_db()
     assert contact.consent == "opted_in"
+
+
+def test_custom_attributes_are_typed(tenant_a: Tenant, login: Any) -> None:
+    admin: Client = login(tenant_a.admin)
+    for body in (
+        {"key": "plan", "type": "choice", "choices": ["free", "gold"]},
+        {"key": "renewal", "label": "Renewal date", "type": "date"},
+        {"key": "seats", "type": "number"},
+        {"key": "vip", "type": "boolean"},
+    ):
+        assert _json(admin, "post", "/api/v1/attributes", body).status_code == 201
+    assert (
+        _json(admin, "post", "/api/v1/attributes", {"key": "plan", "type": "text"}).status_code
+        == 409
+    )
+    assert (
+        _json(admin, "post", "/api/v1/attributes", {"key": "9bad", "type": "text"}).json()["field"]
+        == "key"
+    )
+    assert (
+        _json(
+            login(tenant_a.agent), "post", "/api/v1/attributes", {"key": "x", "type": "text"}
+        ).status_code
+        == 403
+    )
+    contact_id = _json(admin, "post", "/api/v1/contacts", {"phone": "+4915123456721"}).json()["id"]
+    url = f"/api/v1/contacts/{contact_id}"
+    ok = _json(
+        admin,
+        "patch",
+        url,
+        {"attributes": {"plan": "gold", "renewal": "2027-01-31", "seats": "1,200", "vip": "yes"}},
+    )
+    assert ok.json()["attributes"] == {
+        "plan": "gold",
+        "renewal": "2027-01-31",
+        "seats": 1200,
+        "vip": True,
+    }
+    for bad, field in (
+        ({"plan": "platinum"}, "attributes.plan"),
+        ({"renewal": "31/01/2027"}, "attributes.renewal"),
+        ({"seats": "many"}, "attributes.seats"),
+        ({"colour": "red"}, "attributes.colour"),
+    ):
+        refused = _json(admin, "patch", url, {"attributes": bad, "name": "Not saved"})
+        assert refused.status_code == 400 and refused.json()["field"] == field, bad
+    kept = admin.get(url).json()
+    assert kept["name"] == "" and kept["attributes"]["plan"] == "gold"  # nothing half-saved
+    cleared = _json(admin, "patch", url, {"attributes": {"vip": None}}).json()["attributes"]
+    assert "vip" not in cleared
+    plan_id = next(a["id"] for a in admin.get("/api/v1/attributes").json() if a["key"] == "plan")
+    assert admin.delete(f"/api/v1/attributes/{plan_id}").status_code == 204
+    assert "plan" not in admin.get(url).json()["attributes"]
