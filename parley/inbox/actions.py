@@ -6,7 +6,6 @@ import re
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -425,8 +424,3 @@ def render_quick_reply(body: str, conversation: Conversation, actor: Actor) -> s
         "agent": actor.user.display_name if actor.user else "",
     }
     return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: values.get(m.group(1), m.group(0)), body)
-
-
-def ensure_can_read(actor: Actor) -> None:
-    if not actor.can(Cap.CONVERSATIONS_READ):
-        raise PermissionDenied("Your role cannot read conversations.")

@@ -46,7 +46,7 @@ def _list_context(request: HttpRequest, actor: Actor) -> dict[str, object]:
 def _thread_context(actor: Actor, conversation: Conversation) -> dict[str, object]:
     recent = list(
         Message.objects.filter(workspace=actor.workspace, conversation=conversation)
-        .select_related("sent_by")
+        .select_related("sent_by", "reply_to")
         .order_by("-id")[:100]
     )
     recent.reverse()

@@ -65,7 +65,3 @@ ALL_SCOPES: tuple[str, ...] = tuple(
 
 def role_can(role: str, cap: Cap) -> bool:
     return cap in CAPABILITIES.get(role, frozenset())
-
-
-def role_rank(role: str) -> int:
-    return [Role.VIEWER, Role.AGENT, Role.ADMIN, Role.OWNER].index(Role(role))

@@ -168,3 +168,28 @@ def test_a_refused_action_says_why_in_the_refreshed_thread(tenant_a: Tenant, log
     response = agent.post(url, {"body": "   "}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert "Write the note first." in response.content.decode()
+
+
+def test_the_thread_costs_the_same_queries_however_many_quotes(
+    tenant_a: Tenant, login: Any, django_assert_max_num_queries: Any
+) -> None:
+    ids = seed_inbox(tenant_a)
+    agent: Client = login(tenant_a.agent)
+    url = f"/w/{tenant_a.workspace.slug}/inbox/{ids['conversation_id']}/thread/"
+    with workspace_context(tenant_a.workspace.pk):
+        conversation = Conversation.objects.get(pk=ids["conversation_id"])
+        quoted = Message.objects.get(pk=ids["message_id"])
+        for n in range(30):
+            Message.objects.create(
+                workspace=tenant_a.workspace,
+                conversation=conversation,
+                direction="in",
+                wamid=f"wamid.q{n}",
+                text=f"quote {n}",
+                status="received",
+                reply_to=quoted,
+            )
+    agent.get(url)  # warm the session and caches
+    with django_assert_max_num_queries(20):
+        page = agent.get(url)
+    assert page.content.decode().count('class="quote small"') == 30
