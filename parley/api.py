@@ -8,8 +8,15 @@ from parley.accounts.api import router as accounts_router
 from parley.accounts.auth import SessionActorAuth, TokenAuth
 from parley.core.api_errors import install as install_errors
 from parley.crm.api import router as crm_router
+from parley.deals.api import router as deals_router
 from parley.inbox.api import router as inbox_router
+from parley.notes.api import router as notes_router
+from parley.notifications.api import router as notifications_router
+from parley.search.api import router as search_router
+from parley.segments.api import router as segments_router
 from parley.tenancy.api import router as tenancy_router
+from parley.todos.api import router as todos_router
+from parley.transfer.api import router as transfer_router
 from parley.whatsapp.api import router as whatsapp_router
 
 api = NinjaAPI(
@@ -33,3 +40,10 @@ api.add_router("/", tenancy_router)
 api.add_router("/", inbox_router)
 api.add_router("/", crm_router)
 api.add_router("/", whatsapp_router)
+api.add_router("/", notifications_router)
+api.add_router("/", notes_router)
+api.add_router("/", todos_router)
+api.add_router("/", deals_router)
+api.add_router("/", segments_router)
+api.add_router("/", transfer_router)
+api.add_router("/", search_router)

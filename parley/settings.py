@@ -63,6 +63,13 @@ INSTALLED_APPS = [
     "parley.whatsapp",
     "parley.crm",
     "parley.inbox",
+    "parley.notifications",
+    "parley.notes",
+    "parley.todos",
+    "parley.deals",
+    "parley.segments",
+    "parley.transfer",
+    "parley.search",
 ]
 
 MIDDLEWARE = [

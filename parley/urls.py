@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from parley.accounts import views as accounts
 from parley.api import api
@@ -95,6 +95,14 @@ urlpatterns = [
     ),
     path("w/<slug:slug>/media/<int:message_id>", inbox.media, name="inbox_media"),
     path("w/<slug:slug>/contacts/", crm.contacts, name="contacts"),
+    # CRM areas built on contacts, one URL module each
+    path("w/<slug:slug>/notifications/", include("parley.notifications.urls")),
+    path("w/<slug:slug>/notes/", include("parley.notes.urls")),
+    path("w/<slug:slug>/tasks/", include("parley.todos.urls")),
+    path("w/<slug:slug>/deals/", include("parley.deals.urls")),
+    path("w/<slug:slug>/segments/", include("parley.segments.urls")),
+    path("w/<slug:slug>/transfer/", include("parley.transfer.urls")),
+    path("w/<slug:slug>/search/", include("parley.search.urls")),
     path("w/<slug:slug>/quick-replies/", inbox.quick_replies, name="quick_replies"),
     path(
         "w/<slug:slug>/quick-replies/<int:quick_reply_id>/",

@@ -25,6 +25,8 @@ class Cap(StrEnum):
     CONVERSATIONS_READ = "conversations.read"
     CONTACTS_READ = "contacts.read"
     CONTACTS_WRITE = "contacts.write"
+    # Import and export every contact at once: admins only.
+    CONTACTS_TRANSFER = "contacts.transfer"
     CONVERSATIONS_WORK = "conversations.work"
     BILLING_MANAGE = "billing.manage"
     WORKSPACE_DELETE = "workspace.delete"
@@ -32,7 +34,13 @@ class Cap(StrEnum):
 
 _VIEWER = frozenset({Cap.WORKSPACE_READ, Cap.CONVERSATIONS_READ, Cap.CONTACTS_READ})
 _AGENT = _VIEWER | {Cap.CONVERSATIONS_WORK, Cap.CONTACTS_WRITE}
-_ADMIN = _AGENT | {Cap.WORKSPACE_MANAGE, Cap.MEMBERS_READ, Cap.MEMBERS_MANAGE, Cap.TOKENS_MANAGE}
+_ADMIN = _AGENT | {
+    Cap.WORKSPACE_MANAGE,
+    Cap.MEMBERS_READ,
+    Cap.MEMBERS_MANAGE,
+    Cap.TOKENS_MANAGE,
+    Cap.CONTACTS_TRANSFER,
+}
 _OWNER = _ADMIN | {Cap.BILLING_MANAGE, Cap.WORKSPACE_DELETE}
 
 CAPABILITIES: dict[str, frozenset[Cap]] = {
@@ -53,6 +61,7 @@ SCOPE_FOR_CAP: dict[Cap, str] = {
     Cap.CONVERSATIONS_WORK: "conversations:write",
     Cap.CONTACTS_READ: "contacts:read",
     Cap.CONTACTS_WRITE: "contacts:write",
+    Cap.CONTACTS_TRANSFER: "contacts:transfer",
     Cap.BILLING_MANAGE: "billing:write",
     Cap.WORKSPACE_DELETE: "workspace:delete",
 }

@@ -1,0 +1,1 @@
+"""Deals: pipelines with stages, the board, won/lost, and the CRM dashboard."""

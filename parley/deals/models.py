@@ -1,0 +1,3 @@
+"""Models of the deals app."""
+
+from __future__ import annotations

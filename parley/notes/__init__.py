@@ -1,0 +1,1 @@
+"""Internal notes on contacts: safe markdown, pins, @mentions."""

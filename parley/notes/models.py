@@ -1,0 +1,3 @@
+"""Models of the notes app."""
+
+from __future__ import annotations

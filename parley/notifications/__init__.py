@@ -1,0 +1,1 @@
+"""In-app notifications for one person in one workspace (mentions, tasks due...)."""

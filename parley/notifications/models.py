@@ -1,0 +1,3 @@
+"""Models of the notifications app."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""One search box across contacts, messages, notes and deals; saved searches."""

@@ -1,0 +1,3 @@
+"""Models of the search app."""
+
+from __future__ import annotations

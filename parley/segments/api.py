@@ -1,0 +1,7 @@
+"""API of the segments app."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["segments"])

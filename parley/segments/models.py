@@ -1,0 +1,3 @@
+"""Models of the segments app."""
+
+from __future__ import annotations

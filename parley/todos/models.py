@@ -1,0 +1,3 @@
+"""Models of the todos app."""
+
+from __future__ import annotations

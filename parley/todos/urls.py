@@ -1,0 +1,7 @@
+"""Pages of the todos app, mounted under /w/<slug>/."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, path  # noqa: F401
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,1 @@
+"""Contact import (CSV/XLSX, mapped, validated, streamed, resumable) and export."""

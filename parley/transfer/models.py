@@ -1,0 +1,3 @@
+"""Models of the transfer app."""
+
+from __future__ import annotations
