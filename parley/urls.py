@@ -6,6 +6,7 @@ from django.urls import include, path
 from parley.accounts import views as accounts
 from parley.api import api
 from parley.crm import views as crm
+from parley.crm import views_contact as crm_contact
 from parley.inbox import live as inbox_live
 from parley.inbox import views as inbox
 from parley.ops import views as ops
@@ -88,6 +89,7 @@ urlpatterns = [
     ),
     path("w/<slug:slug>/inbox/<int:conversation_id>/note/", inbox.add_note, name="inbox_note"),
     path("w/<slug:slug>/inbox/<int:conversation_id>/assign/", inbox.assign, name="inbox_assign"),
+    path("w/<slug:slug>/inbox/<int:conversation_id>/tag/", inbox.tag, name="inbox_tag"),
     path(
         "w/<slug:slug>/inbox/<int:conversation_id>/status/",
         inbox.change_status,
@@ -95,6 +97,16 @@ urlpatterns = [
     ),
     path("w/<slug:slug>/media/<int:message_id>", inbox.media, name="inbox_media"),
     path("w/<slug:slug>/contacts/", crm.contacts, name="contacts"),
+    path(
+        "w/<slug:slug>/contacts/<int:contact_id>/",
+        crm_contact.contact_detail,
+        name="contact_detail",
+    ),
+    path(
+        "w/<slug:slug>/contacts/<int:contact_id>/timeline/",
+        crm_contact.contact_timeline,
+        name="contact_timeline",
+    ),
     # CRM areas built on contacts, one URL module each
     path("w/<slug:slug>/notifications/", include("parley.notifications.urls")),
     path("w/<slug:slug>/notes/", include("parley.notes.urls")),

@@ -14,8 +14,16 @@ from django.utils import timezone
 
 from parley.core.errors import ActionError, Conflict
 from parley.core.events import publish
+from parley.crm import history
 from parley.crm.attributes import KEY, clean_attributes
-from parley.crm.models import AttributeDefinition, Consent, Contact, ContactTag, Tag
+from parley.crm.models import (
+    AttributeDefinition,
+    Consent,
+    Contact,
+    ContactEvent,
+    ContactTag,
+    Tag,
+)
 from parley.tenancy.actor import Actor
 from parley.tenancy.roles import Cap
 
@@ -108,21 +116,64 @@ def do_create_contact(*, actor: Actor, phone: str, name: str = "", email: str = 
         name=name.strip()[:200],
         email=_validate_email(email),
     )
+    history.record(
+        workspace_id=actor.workspace.pk,
+        contact_id=contact.pk,
+        kind=ContactEvent.Kind.CREATED,
+        summary=f"{actor.display_name} added the contact",
+        actor_id=actor.user_id,
+    )
     publish(actor.workspace.pk, "contact", contact.pk)
     return contact
 
 
 @transaction.atomic
 def do_update_contact(
-    *, actor: Actor, contact: Contact, name: str | None = None, email: str | None = None
+    *,
+    actor: Actor,
+    contact: Contact,
+    name: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
 ) -> Contact:
     actor.require(Cap.CONTACTS_WRITE)
-    if name is not None:
+    changed: list[str] = []
+    if name is not None and contact.name != name.strip()[:200]:
         contact.name = name.strip()[:200]
-    if email is not None:
+        changed.append("name")
+    if email is not None and contact.email != _validate_email(email):
         contact.email = _validate_email(email)
+        changed.append("email")
+    if phone is not None and phone.strip():
+        e164 = normalize_phone(phone, actor.workspace.default_country)
+        if e164 != contact.phone_e164:
+            wa_id = e164.lstrip("+")
+            clash = Contact.objects.filter(workspace=actor.workspace, wa_id=wa_id).exclude(
+                pk=contact.pk
+            )
+            if clash.exists():
+                raise Conflict(
+                    f"Another contact has {e164}; merge the two instead.",
+                    code="duplicate",
+                    field="phone",
+                )
+            contact.phone_e164, contact.wa_id = e164, wa_id
+            changed.append("phone")
+    if not changed:
+        return contact
     contact.updated_at = timezone.now()
-    contact.save(update_fields=["name", "email", "updated_at"])
+    fields = [f for f in changed if f != "phone"] + (
+        ["phone_e164", "wa_id"] if "phone" in changed else []
+    )
+    contact.save(update_fields=[*fields, "updated_at"])
+    history.record(
+        workspace_id=actor.workspace.pk,
+        contact_id=contact.pk,
+        kind=ContactEvent.Kind.EDITED,
+        summary=f"{actor.display_name} changed the {' and '.join(changed)}",
+        actor_id=actor.user_id,
+        fields=changed,
+    )
     publish(actor.workspace.pk, "contact", contact.pk)
     return contact
 
@@ -134,7 +185,7 @@ def do_delete_contact(*, actor: Actor, contact: Contact) -> None:
     contact.delete()
 
 
-def set_consent(contact: Contact, consent: str, source: str) -> bool:
+def set_consent(contact: Contact, consent: str, source: str, actor_id: int | None = None) -> bool:
     """Record a consent change (no check: used by people and by keywords)."""
     if contact.consent == consent:
         return False
@@ -142,6 +193,15 @@ def set_consent(contact: Contact, consent: str, source: str) -> bool:
     contact.consent_changed_at = timezone.now()
     contact.consent_source = source[:40]
     contact.save(update_fields=["consent", "consent_changed_at", "consent_source"])
+    history.record(
+        workspace_id=contact.workspace_id,
+        contact_id=contact.pk,
+        kind=ContactEvent.Kind.CONSENT,
+        summary=f"Consent: {Consent(consent).label.lower()} ({source[:40]})",
+        actor_id=actor_id,
+        consent=consent,
+        source=source[:40],
+    )
     return True
 
 
@@ -156,7 +216,7 @@ def do_set_consent(
             code="invalid_consent",
             field="consent",
         )
-    set_consent(contact, consent, source or "agent")
+    set_consent(contact, consent, source or "agent", actor_id=actor.user_id)
     return contact
 
 
@@ -219,11 +279,21 @@ def do_tag_contacts(*, actor: Actor, tag: Tag, contact_ids: list[int], add: bool
             for i in sorted(ids - existing)
         ]
         ContactTag.objects.bulk_create(new, ignore_conflicts=True)
-        return len(new)
-    deleted, _ = ContactTag.objects.filter(
-        workspace=actor.workspace, tag=tag, contact_id__in=ids
-    ).delete()
-    return int(deleted)
+        changed = [t.contact_id for t in new]
+    else:
+        gone = ContactTag.objects.filter(workspace=actor.workspace, tag=tag, contact_id__in=ids)
+        changed = sorted(gone.values_list("contact_id", flat=True))
+        gone.delete()
+    verb = "added the tag" if add else "removed the tag"
+    history.record_many(
+        workspace_id=actor.workspace.pk,
+        contact_ids=changed,
+        kind=ContactEvent.Kind.TAGGED if add else ContactEvent.Kind.UNTAGGED,
+        summary=f"{actor.display_name} {verb} {tag.name}",
+        actor_id=actor.user_id,
+        tag_id=tag.pk,
+    )
+    return len(changed)
 
 
 @transaction.atomic
@@ -236,9 +306,24 @@ def do_set_attributes(*, actor: Actor, contact: Contact, values: dict[str, Any])
     }
     cleaned = clean_attributes(definitions, values)
     merged = {**contact.attributes, **cleaned}
+    before = contact.attributes
     contact.attributes = {k: v for k, v in merged.items() if v is not None}
+    after = contact.attributes
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if not changed:
+        return contact
     contact.updated_at = timezone.now()
     contact.save(update_fields=["attributes", "updated_at"])
+    labels = {k: d.label for k, d in definitions.items()}
+    shown = ", ".join(f"{labels.get(k, k)} = {after.get(k, '(cleared)')}" for k in changed)
+    history.record(
+        workspace_id=actor.workspace.pk,
+        contact_id=contact.pk,
+        kind=ContactEvent.Kind.ATTRIBUTES,
+        summary=f"{actor.display_name} set {shown}",
+        actor_id=actor.user_id,
+        keys=changed,
+    )
     return contact
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -10,6 +11,7 @@ from ninja import Router, Status
 
 from parley.core.pagination import paginate
 from parley.crm import access, actions
+from parley.crm.merge import do_merge_contacts
 from parley.crm.models import AttributeDefinition, Tag
 from parley.crm.schemas import (
     AttributeIn,
@@ -19,11 +21,14 @@ from parley.crm.schemas import (
     ContactOut,
     ContactPage,
     ContactUpdateIn,
+    MergeIn,
     TagContactsIn,
     TagContactsOut,
     TagIn,
     TagOut,
+    TimelinePage,
 )
+from parley.crm.timeline import timeline
 from parley.tenancy.actor import actor_of
 from parley.tenancy.roles import Cap
 
@@ -64,8 +69,47 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactUpdate
         if payload.attributes is not None:
             actions.do_set_attributes(actor=actor, contact=contact, values=payload.attributes)
         return actions.do_update_contact(
-            actor=actor, contact=contact, name=payload.name, email=payload.email
+            actor=actor,
+            contact=contact,
+            name=payload.name,
+            email=payload.email,
+            phone=payload.phone,
         )
+
+
+@router.get(
+    "/contacts/{contact_id}/timeline",
+    response=TimelinePage,
+    summary="A contact's timeline: messages, notes, tasks, deals, tag and attribute changes",
+)
+def contact_timeline(
+    request: HttpRequest, contact_id: int, before: datetime | None = None, limit: int = 50
+) -> Any:
+    actor = actor_of(request)
+    contact = access.access_contact(actor, contact_id)
+    limit = max(1, min(limit, 200))
+    entries = timeline(
+        workspace_id=actor.workspace.pk, contact_id=contact.pk, before=before, limit=limit
+    )
+    return {
+        "items": entries,
+        "next_before": entries[-1].at if len(entries) == limit else None,
+    }
+
+
+@router.post(
+    "/contacts/{contact_id}/merge",
+    response=ContactOut,
+    summary="Merge a duplicate into this contact",
+    description="Conversations, notes, tags, tasks, deals and history move to this contact; "
+    "its blank fields are filled from the duplicate; an opt-out on either side wins. "
+    "The duplicate is deleted and the merge is recorded.",
+)
+def merge_contact(request: HttpRequest, contact_id: int, payload: MergeIn) -> Any:
+    actor = actor_of(request)
+    survivor = access.access_contact(actor, contact_id)
+    duplicate = access.access_contact(actor, payload.duplicate_id)
+    return do_merge_contacts(actor=actor, survivor=survivor, duplicate=duplicate)
 
 
 @router.delete(

@@ -94,3 +94,32 @@ class AttributeDefinition(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["workspace", "key"], name="attribute_unique_key")
         ]
+
+
+class ContactEvent(TenantModel):
+    """Something that happened to a contact (tags, attributes, consent, edits,
+    merges), kept for its timeline: who did what and when."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Edited"
+        TAGGED = "tagged", "Tag added"
+        UNTAGGED = "untagged", "Tag removed"
+        ATTRIBUTES = "attributes", "Attributes changed"
+        CONSENT = "consent", "Consent changed"
+        MERGED = "merged", "Merged"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Null when the customer (a STOP keyword) or the system did it.
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.CharField(max_length=300)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "contact", "-at"], name="contactevent_timeline_idx")
+        ]

@@ -50,6 +50,9 @@ class ContactIn(Schema):
 
 class ContactUpdateIn(Schema):
     name: str | None = Field(None, examples=["Ada King"])
+    phone: str | None = Field(
+        None, examples=["+44 7911 123456"], description="Refused if another contact has it"
+    )
     email: str | None = Field(None, examples=["ada@example.org"])
     attributes: dict[str, Any] | None = Field(
         None,
@@ -89,3 +92,26 @@ class TagContactsIn(Schema):
 
 class TagContactsOut(Schema):
     changed: int
+
+
+class MergeIn(Schema):
+    duplicate_id: int = Field(
+        examples=[431],
+        description="The contact to fold into this one; it is deleted after the move",
+    )
+
+
+class TimelineEntryOut(Schema):
+    at: datetime
+    kind: str = Field(examples=["message"])
+    title: str = Field(examples=["Customer wrote"])
+    body: str
+    actor: str
+    url: str = Field(description="Path inside the workspace's web app, e.g. inbox/12/")
+
+
+class TimelinePage(Schema):
+    items: list[TimelineEntryOut]
+    next_before: datetime | None = Field(
+        description="Pass back as `before` for older entries; null at the beginning"
+    )

@@ -17,7 +17,9 @@ class TimelineEntry:
     title: str  # one line, e.g. "Ana added the tag VIP"
     body: str = ""  # optional plain text detail (rendered escaped)
     actor: str = ""  # who did it, as shown to people ("" for the customer or the system)
-    url: str = ""  # where to see it, if anywhere
+    # Where to see it, as a path inside the workspace ("inbox/12/", "deals/7/"):
+    # sources do not know the slug; the page puts "/w/<slug>/" in front.
+    url: str = ""
 
 
 # A source: source(*, workspace_id, contact_id, before, limit) -> entries, newest

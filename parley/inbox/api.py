@@ -11,7 +11,11 @@ from ninja.files import UploadedFile
 
 from parley.core.errors import ActionError
 from parley.core.pagination import paginate, paginate_recent
+from parley.crm.access import access_tag
+from parley.crm.models import Tag
+from parley.crm.schemas import TagContactsOut as TagConversationsOut
 from parley.inbox import access, actions
+from parley.inbox.conversation_tags import do_tag_conversations, tags_by_conversation
 from parley.inbox.models import Conversation, Message, Note, QuickReply
 from parley.inbox.schemas import (
     AssignIn,
@@ -25,6 +29,7 @@ from parley.inbox.schemas import (
     QuickReplyOut,
     SendIn,
     StatusIn,
+    TagConversationsIn,
 )
 from parley.inbox.window import window_open
 from parley.tenancy.actor import Actor, actor_of
@@ -33,9 +38,18 @@ from parley.tenancy.roles import Cap
 router = Router(tags=["inbox"])
 
 
-def _conversation_out(conversation: Conversation) -> dict[str, Any]:
+def _conversation_out(conversation: Conversation, tags: list[Tag] | None = None) -> dict[str, Any]:
+    if tags is None:
+        tags = tags_by_conversation(conversation.workspace_id, [conversation.pk]).get(
+            conversation.pk, []
+        )
     out = ConversationOut.model_validate(
-        {**conversation.__dict__, "contact": conversation.contact, "window_open": False}
+        {
+            **conversation.__dict__,
+            "contact": conversation.contact,
+            "window_open": False,
+            "tags": tags,
+        }
     ).model_dump()
     out["window_open"] = window_open(conversation, timezone.now())
     return out
@@ -47,6 +61,7 @@ def list_conversations(
     view: str = "all",
     status: str | None = None,
     q: str = "",
+    tag_id: int | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> Any:
@@ -57,9 +72,12 @@ def list_conversations(
     if status is not None and status not in Conversation.Status.values:
         raise ActionError("Unknown status.", code="invalid", field="status")
     qs = access.conversation_list(actor, view=view, status=status, q=q)
+    if tag_id is not None:
+        qs = qs.filter(tags__tag_id=tag_id)
     page = paginate_recent(qs, field="last_message_at", cursor=cursor, limit=limit)
+    tags = tags_by_conversation(actor.workspace.pk, [c.pk for c in page["items"]])
     return {
-        "items": [_conversation_out(c) for c in page["items"]],
+        "items": [_conversation_out(c, tags.get(c.pk, [])) for c in page["items"]],
         "next_cursor": page["next_cursor"],
     }
 
@@ -286,3 +304,31 @@ def delete_quick_reply(request: HttpRequest, quick_reply_id: int) -> Any:
         actor=actor, quick_reply=access.access_quick_reply(actor, quick_reply_id)
     )
     return Status(204, None)
+
+
+@router.post(
+    "/tags/{tag_id}/conversations",
+    response=TagConversationsOut,
+    summary="Tag many conversations",
+)
+def tag_conversations(request: HttpRequest, tag_id: int, payload: TagConversationsIn) -> Any:
+    actor = actor_of(request)
+    tag = access_tag(actor, tag_id)
+    changed = do_tag_conversations(
+        actor=actor, tag=tag, conversation_ids=payload.conversation_ids, add=True
+    )
+    return {"changed": changed}
+
+
+@router.post(
+    "/tags/{tag_id}/conversations/remove",
+    response=TagConversationsOut,
+    summary="Untag many conversations",
+)
+def untag_conversations(request: HttpRequest, tag_id: int, payload: TagConversationsIn) -> Any:
+    actor = actor_of(request)
+    tag = access_tag(actor, tag_id)
+    changed = do_tag_conversations(
+        actor=actor, tag=tag, conversation_ids=payload.conversation_ids, add=False
+    )
+    return {"changed": changed}

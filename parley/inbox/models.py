@@ -155,3 +155,19 @@ class MonthlyUsage(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["workspace", "month"], name="usage_unique_month")
         ]
+
+
+class ConversationTag(TenantModel):
+    """A workspace tag (crm.Tag) on a conversation, e.g. "billing" or "urgent"."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="tags")
+    tag = models.ForeignKey("crm.Tag", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "conversation", "tag"], name="conversationtag_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "tag"], name="convtag_ws_tag_idx")]

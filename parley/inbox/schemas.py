@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from parley.crm.schemas import ContactOut
+from parley.crm.schemas import ContactOut, TagOut
 
 
 class ConversationOut(Schema):
@@ -24,6 +24,7 @@ class ConversationOut(Schema):
     window_open: bool = Field(
         description="Free-form messages allowed (the customer wrote in the last 24 h)"
     )
+    tags: list[TagOut] = []
 
 
 class ConversationPage(Schema):
@@ -117,3 +118,7 @@ class NoteOut(Schema):
     body: str
     mentions: list[int]
     created_at: datetime
+
+
+class TagConversationsIn(Schema):
+    conversation_ids: list[int] = Field(examples=[[101, 102]])

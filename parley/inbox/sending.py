@@ -18,10 +18,13 @@ from datetime import timedelta
 
 import structlog
 from django.conf import settings
+from django.db.models import F, Subquery, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from parley.core.tenant import workspace_context
-from parley.inbox.models import Message
+from parley.crm.models import Contact
+from parley.inbox.models import Conversation, Message
 from parley.inbox.window import window_open
 from parley.whatsapp import cloud
 from parley.whatsapp.access import credentials
@@ -146,6 +149,14 @@ def _record_sent(workspace_id: int, message_id: int, wamid: str) -> Attempt:
             message.sent_at = message.sent_at or timezone.now()
             fields += ["status", "sent_at"]
         message.save(update_fields=fields)
+        # Segments filter on it ("not messaged for 30 days"); GREATEST keeps it
+        # monotonic when sends finish out of order.
+        # (PostgreSQL's GREATEST ignores a NULL.)
+        now = timezone.now()
+        contact_id = Conversation.objects.filter(pk=message.conversation_id).values("contact_id")
+        Contact.objects.filter(workspace_id=workspace_id, pk=Subquery(contact_id[:1])).update(
+            last_outbound_at=Greatest(F("last_outbound_at"), Value(now))
+        )
         return Attempt(changed_conversation_id=message.conversation_id)
 
 

@@ -14,7 +14,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from parley.core.errors import ActionError
+from parley.crm.actions import do_save_tag
+from parley.crm.models import Tag
 from parley.inbox import access, actions, quota
+from parley.inbox.conversation_tags import do_tag_conversations, tags_by_conversation
 from parley.inbox.forms import ComposeForm, QuickReplyForm, TemplateForm
 from parley.inbox.models import Conversation, Message, Note, QuickReply
 from parley.inbox.window import window_closes_at, window_open
@@ -71,6 +74,10 @@ def _thread_context(actor: Actor, conversation: Conversation) -> dict[str, objec
     now = timezone.now()
     return {
         "conversation": conversation,
+        "conversation_tags": tags_by_conversation(actor.workspace.pk, [conversation.pk]).get(
+            conversation.pk, []
+        ),
+        "all_tags": Tag.objects.filter(workspace=actor.workspace).order_by("name")[:500],
         "bubbles": bubbles,
         "notes": notes,
         "window_open": window_open(conversation, now),
@@ -260,6 +267,26 @@ SNOOZE_CHOICES = {
     "1d": timedelta(days=1),
     "1w": timedelta(weeks=1),
 }
+
+
+@workspace_view(Cap.CONVERSATIONS_WORK)
+@require_POST
+def tag(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpResponse:
+    """Add a tag by name (created if new) or remove one."""
+    name = request.POST.get("tag_name", "").strip()
+    add = request.POST.get("mode", "add") == "add"
+
+    def act(conversation: Conversation) -> object:
+        found = Tag.objects.filter(workspace=actor.workspace, name__iexact=name).first()
+        if found is None:
+            if not add:
+                return 0
+            found = do_save_tag(actor=actor, tag=None, name=name)
+        return do_tag_conversations(
+            actor=actor, tag=found, conversation_ids=[conversation.pk], add=add
+        )
+
+    return _act(request, actor, conversation_id, act)
 
 
 @workspace_view(Cap.CONVERSATIONS_WORK)

@@ -44,6 +44,13 @@ class Actor:
         return self.user.email if self.user is not None else "system"
 
     @property
+    def display_name(self) -> str:
+        """Who did it, as shown to people in histories and timelines."""
+        if self.user is not None:
+            return self.user.display_name
+        return self.label
+
+    @property
     def user_id(self) -> int | None:
         return self.user.pk if self.user is not None else None
 
