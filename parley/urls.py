@@ -7,6 +7,7 @@ from parley.accounts import views as accounts
 from parley.api import api
 from parley.crm import views as crm
 from parley.crm import views_contact as crm_contact
+from parley.crm import views_setup as crm_setup
 from parley.inbox import live as inbox_live
 from parley.inbox import views as inbox
 from parley.ops import views as ops
@@ -97,6 +98,7 @@ urlpatterns = [
     ),
     path("w/<slug:slug>/media/<int:message_id>", inbox.media, name="inbox_media"),
     path("w/<slug:slug>/contacts/", crm.contacts, name="contacts"),
+    path("w/<slug:slug>/contacts/setup/", crm_setup.contact_setup, name="contact_setup"),
     path(
         "w/<slug:slug>/contacts/<int:contact_id>/",
         crm_contact.contact_detail,

@@ -124,3 +124,36 @@ def test_conversation_tags_from_thread_and_api(tenant_a: Tenant, login: Any) -> 
         assert not ConversationTag.objects.exists()
     viewer: Client = login(tenant_a.viewer)
     assert viewer.post(thread, {"tag_name": "X"}).status_code == 403
+
+
+def test_tags_and_fields_page(tenant_a: Tenant, login: Any) -> None:
+    admin: Client = login(tenant_a.admin)
+    url = f"/w/{tenant_a.workspace.slug}/contacts/setup/"
+    admin.post(url, {"op": "tag_save", "name": "Lead", "color": "#aa0000"})
+    admin.post(
+        url,
+        {
+            "op": "attribute_new",
+            "label": "Plan",
+            "key": "plan",
+            "type": "choice",
+            "choices": "a, b",
+        },
+    )
+    refused = admin.post(
+        url, {"op": "attribute_new", "label": "X", "key": "9bad", "type": "text"}, follow=True
+    )
+    assert "A key starts with a letter" in refused.content.decode()
+    with workspace_context(tenant_a.workspace.pk):
+        from parley.crm.models import AttributeDefinition, Tag
+
+        tag = Tag.objects.get(name="Lead")
+        assert AttributeDefinition.objects.get().choices == ["a", "b"]
+    admin.post(url, {"op": "tag_save", "id": tag.pk, "name": "Hot lead", "color": "#00aa00"})
+    page = admin.get(url).content.decode()
+    assert "Hot lead" in page and "#00aa00" in page
+    agent: Client = login(tenant_a.agent)
+    assert agent.post(url, {"op": "attribute_new", "key": "x", "type": "text"}).status_code == 403
+    admin.post(url, {"op": "tag_delete", "id": tag.pk})
+    with workspace_context(tenant_a.workspace.pk):
+        assert not Tag.objects.exists()
