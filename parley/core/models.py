@@ -21,3 +21,33 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class SearchTerm(TenantModel):
+    """One word of a searchable row (a contact, a message), kept by database
+    triggers (see migration search.0002) so that search can use a btree.
+
+    Why not a GIN trigram or tsvector index: under FORCE ROW LEVEL SECURITY,
+    PostgreSQL only lets *leakproof* operators into index conditions ahead of
+    the policy, and LIKE, @@ and @> are not leakproof; text comparisons are.
+    So words live here and are found by equality and prefix ranges."""
+
+    class Kind(models.IntegerChoices):
+        CONTACT = 1, "Contact"
+        MESSAGE = 2, "Message"
+
+    kind = models.SmallIntegerField(choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    # Collated "C" so that a prefix is a plain byte range of the btree.
+    term = models.TextField(db_collation="C")
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["workspace", "kind", "term", "object_id"], name="searchterm_lookup_idx"
+            ),
+            models.Index(fields=["workspace", "kind", "object_id"], name="searchterm_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.term

@@ -21,3 +21,13 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
   }
 });
+
+// "/" jumps to the search box (the page's own, else the sidebar's), unless typing.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+  if (document.querySelector("[data-inbox]")) return; // the inbox's "/" searches conversations
+  const box = document.getElementById("search-q") || document.getElementById("global-q");
+  if (box) { event.preventDefault(); box.focus(); box.select(); }
+});
