@@ -17,7 +17,8 @@ import psycopg
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "parley_bench"
+# PARLEY_BENCH_DB lets two benches run side by side without dropping each other.
+BENCH_DB = os.environ.get("PARLEY_BENCH_DB", "parley_bench")
 
 
 def base_url() -> str:

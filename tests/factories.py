@@ -146,3 +146,42 @@ def seed_inbox(tenant: Tenant) -> dict[str, str]:
         "quick_reply_id": str(quick_reply.pk),
         "tag_id": str(tag.pk),
     }
+
+
+def seed_note(tenant: Tenant, contact_id: str | int) -> dict[str, str]:
+    """A note by the owner on the contact, @mentioning the agent (so the agent
+    has a notification too)."""
+    from parley.crm.models import Contact
+    from parley.notes.actions import do_create_note
+    from parley.notifications.models import Notification
+
+    local = tenant.agent.email.split("@")[0]
+    with workspace_context(tenant.workspace.pk):
+        note = do_create_note(
+            actor=actor_for(tenant.workspace, tenant.owner),
+            contact=Contact.objects.get(workspace=tenant.workspace, pk=int(contact_id)),
+            body=f"Called them back. @{local} please follow up.",
+        )
+        notification = Notification.objects.get(
+            workspace=tenant.workspace, user=tenant.agent, dedupe_key__startswith=f"note:{note.pk}:"
+        )
+    return {"note_id": str(note.pk), "notification_id": str(notification.pk)}
+
+
+def seed_deal_and_task(tenant: Tenant, contact_id: str | int) -> dict[str, str]:
+    """A deal on the contact in the default pipeline, and a task on that deal."""
+    from parley.crm.models import Contact
+    from parley.deals.actions import do_create_deal
+    from parley.todos.actions import do_create_task
+
+    with workspace_context(tenant.workspace.pk):
+        actor = actor_for(tenant.workspace, tenant.owner)
+        contact = Contact.objects.get(workspace=tenant.workspace, pk=int(contact_id))
+        deal = do_create_deal(actor=actor, title="Annual plan", contact=contact, value=1200)
+        task = do_create_task(actor=actor, title="Send the quote", deal=deal)
+    return {
+        "deal_id": str(deal.pk),
+        "pipeline_id": str(deal.pipeline_id),
+        "stage_id": str(deal.stage_id),
+        "task_id": str(task.pk),
+    }

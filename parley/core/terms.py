@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from django.db import connection
 from django.db.models.expressions import RawSQL
 
 from parley.core.models import SearchTerm
@@ -34,18 +35,58 @@ def query_words(q: str) -> list[str]:
     return found[:MAX_WORDS]
 
 
-def matching(workspace_id: int, kind: SearchTerm.Kind, q: str) -> RawSQL | None:
-    """A subquery of the ids of `kind` rows that hold every word of `q`, for
-    `pk__in=`; None when the query has no words."""
+SELECTIVE = 5000
+Param = int | str
+
+
+def _range(alias: str) -> str:
+    return (
+        f"{alias}.workspace_id = %s AND {alias}.kind = %s"
+        f" AND {alias}.term >= %s AND {alias}.term < %s"
+    )
+
+
+def matching(workspace_id: int, kind: SearchTerm.Kind, q: str) -> list[int] | RawSQL | None:
+    """The ids of `kind` rows holding every word of `q`, for `pk__in=`; None
+    when the query has no words.
+
+    Two plans, because word frequencies differ by orders of magnitude: when
+    some word is rare (a name, a number), its few thousand rows are fetched
+    and checked for the other words (a list of ids); when every word is
+    common ("hello"), a subquery lets PostgreSQL walk the newest rows and stop
+    at the first matches instead of collecting hundreds of thousands."""
     words = query_words(q)
     if not words:
         return None
-    part = (
-        "SELECT object_id FROM core_searchterm "
-        "WHERE workspace_id = %s AND kind = %s AND term >= %s AND term < %s"
-    )
-    sql = " INTERSECT ".join([part] * len(words))
-    params: list[object] = []
+
+    def bounds(word: str) -> list[Param]:
+        return [workspace_id, int(kind), word, word + TOP]
+
+    with connection.cursor() as cursor:
+        sizes = []
+        for word in words:
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM core_searchterm t WHERE {_range('t')}"
+                " LIMIT %s) AS probe",
+                [*bounds(word), SELECTIVE],
+            )
+            row = cursor.fetchone()
+            sizes.append(int(row[0]) if row else 0)
+        if min(sizes) < SELECTIVE:
+            rare = words[sizes.index(min(sizes))]
+            sql = f"SELECT DISTINCT a.object_id FROM core_searchterm a WHERE {_range('a')}"
+            params = bounds(rare)
+            for word in words:
+                if word != rare:
+                    sql += (
+                        " AND EXISTS (SELECT 1 FROM core_searchterm b"
+                        f" WHERE b.object_id = a.object_id AND {_range('b')})"
+                    )
+                    params += bounds(word)
+            cursor.execute(sql, params)
+            return [int(r[0]) for r in cursor.fetchall()]
+    part = f"SELECT t.object_id FROM core_searchterm t WHERE {_range('t')}"
+    params = []
     for word in words:
-        params += [workspace_id, int(kind), word, word + TOP]
-    return RawSQL(sql, params)  # noqa: S611  (fixed SQL; the words are parameters)
+        params += bounds(word)
+    return RawSQL(" INTERSECT ".join([part] * len(words)), params)  # noqa: S611  (fixed SQL)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from parley.core.models import SearchTerm
 from parley.core.tenant import workspace_context
@@ -120,10 +121,17 @@ def test_queries_use_the_word_index(tenant_a: Tenant) -> None:
             [ws, world["conv"].pk],
         )
         cursor.execute("ANALYZE core_searchterm")
-        sql, params = search_messages(ws, "deliv").order_by("-id")[:5].query.sql_with_params()
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "searchterm_lookup_idx" in plan, plan
+        plans = []
+        for q in ("deliv", "filler words", "parcel late"):  # rare, common, mixed
+            with CaptureQueriesContext(connection) as captured:
+                list(search_messages(ws, q).order_by("-id")[:5])
+            for query in captured.captured_queries:
+                if "core_searchterm" in query["sql"]:
+                    cursor.execute("EXPLAIN " + query["sql"])
+                    plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    assert len(plans) >= 6
+    for plan in plans:
+        assert "searchterm_lookup_idx" in plan, plan
 
 
 def test_word_index_follows_edits_and_deletes(tenant_a: Tenant) -> None:
