@@ -239,14 +239,20 @@ def test_admin_creates_uses_and_revokes_an_api_token(
         expect(page.get_by_role("heading", level=1)).to_have_text("Your profile")
         shot(page, "15-profile")
 
-        # Keyboard users get a skip link first, then the workspace switcher.
+        # Keyboard users get a skip link first, then the workspace switcher,
+        # the search box ("/" jumps there too) and the navigation.
         page.goto(f"{live_server.url}/w/{workspace.slug}/")
         page.keyboard.press("Tab")
         expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
         page.keyboard.press("Tab")
         expect(page.get_by_label("Workspace", exact=True)).to_be_focused()
         page.keyboard.press("Tab")
+        expect(page.get_by_label("Search everything")).to_be_focused()
+        page.keyboard.press("Tab")
         expect(page.get_by_role("link", name="Home", exact=True)).to_be_focused()
+        page.evaluate("document.activeElement.blur()")
+        page.keyboard.press("/")
+        expect(page.get_by_label("Search everything")).to_be_focused()
         shot(page, "15b-keyboard-focus")
 
         page.set_viewport_size(MOBILE)
