@@ -247,11 +247,11 @@ def run(*, db_url: str, contacts: int, messages: int) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('parley.cross_tenant', 'on', false)")
         cursor.execute("SELECT count(*) FROM crm_contact WHERE workspace_id = %s", [ws_id])
-        n_contacts = cursor.fetchone()[0]  # type: ignore[index]
+        n_contacts = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM inbox_message WHERE workspace_id = %s", [ws_id])
-        n_messages = cursor.fetchone()[0]  # type: ignore[index]
+        n_messages = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM core_searchterm")
-        n_terms = cursor.fetchone()[0]  # type: ignore[index]
+        n_terms = cursor.fetchone()[0]
         cursor.execute("SELECT set_config('parley.cross_tenant', 'off', false)")
     actor = Actor(workspace=Workspace.objects.get(pk=ws_id), role="agent")
 

@@ -19,9 +19,14 @@ class ErrorOut(Schema):
 
 
 def _field_of(loc: list[Any] | tuple[Any, ...]) -> str | None:
-    # ninja reports ("body", "payload", "email"): the last named part is the field.
-    names = [str(part) for part in loc if part not in ("body", "query", "path", "payload")]
-    return ".".join(names) or None
+    # ninja reports ("body", "payload", "email"): the location and the parameter
+    # name come first; what follows is the field, even one called "body".
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in ("body", "query", "path", "form", "file"):
+        parts = parts[1:]
+    if parts and parts[0] == "payload":
+        parts = parts[1:]
+    return ".".join(parts) or None
 
 
 def install(api: NinjaAPI) -> None:

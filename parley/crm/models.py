@@ -36,7 +36,15 @@ class Contact(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["workspace", "wa_id"], name="contact_unique_wa_id")
         ]
-        indexes = [models.Index(fields=["workspace", "name"], name="contact_ws_name_idx")]
+        indexes = [
+            models.Index(fields=["workspace", "name"], name="contact_ws_name_idx"),
+            # Segments filter on these (see segments.compiler); btree comparisons are
+            # leakproof, so they work as index conditions under row-level security.
+            models.Index(fields=["workspace", "consent"], name="contact_ws_consent_idx"),
+            models.Index(fields=["workspace", "last_inbound_at"], name="contact_ws_inbound_idx"),
+            models.Index(fields=["workspace", "last_outbound_at"], name="contact_ws_outbound_idx"),
+            models.Index(fields=["workspace", "created_at"], name="contact_ws_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -71,7 +79,12 @@ class ContactTag(TenantModel):
                 fields=["workspace", "contact", "tag"], name="contacttag_unique"
             )
         ]
-        indexes = [models.Index(fields=["workspace", "tag"], name="contacttag_ws_tag_idx")]
+        # With contact_id last, "has tag X" is an index-only scan.
+        indexes = [
+            models.Index(
+                fields=["workspace", "tag", "contact"], name="contacttag_ws_tag_contact_idx"
+            )
+        ]
 
 
 class AttributeDefinition(TenantModel):

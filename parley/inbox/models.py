@@ -50,6 +50,10 @@ class Conversation(TenantModel):
             models.Index(
                 fields=["workspace", "assignee", "-last_message_at"], name="conv_ws_assignee_idx"
             ),
+            # Segments: "has an open conversation" without touching the heap.
+            models.Index(
+                fields=["workspace", "status", "contact"], name="conv_ws_status_contact_idx"
+            ),
         ]
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from parley.core.events import publish
 from parley.notifications.models import Notification
+from parley.tenancy.actor import Actor
 
 
 def do_notify(
@@ -38,3 +40,21 @@ def do_notify(
         return False
     publish(workspace_id, "notification", note.pk)
     return True
+
+
+def do_mark_read(*, actor: Actor, notification: Notification) -> Notification:
+    """Mark one of the actor's own notifications read (access_notification
+    has checked it is theirs)."""
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def do_mark_all_read(*, actor: Actor) -> int:
+    """Mark every unread notification of the actor read; returns how many."""
+    if actor.user is None:
+        return 0
+    return Notification.objects.filter(
+        workspace=actor.workspace, user_id=actor.user.pk, read_at__isnull=True
+    ).update(read_at=timezone.now())

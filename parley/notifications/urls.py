@@ -1,7 +1,14 @@
-"""Pages of the notifications app, mounted under /w/<slug>/."""
+"""Pages of the notifications app, mounted under /w/<slug>/notifications/."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from parley.notifications import views
+
+urlpatterns: list[URLPattern] = [
+    path("", views.notification_list, name="notifications_list"),
+    path("bell/", views.notification_bell, name="notifications_bell"),
+    path("read-all/", views.notification_read_all, name="notifications_read_all"),
+    path("<int:notification_id>/open/", views.notification_open, name="notifications_open"),
+]
