@@ -14,13 +14,18 @@ from bench import common
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench")
-    parser.add_argument("--only", choices=["ingest", "lag", "inbox"], action="append")
+    parser.add_argument(
+        "--only", choices=["ingest", "lag", "inbox", "import", "crm"], action="append"
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each timed run")
     parser.add_argument(
         "--messages", type=int, default=1_000_000, help="messages for the inbox bench"
     )
+    parser.add_argument(
+        "--contacts", type=int, default=1_000_000, help="contacts for the CRM search bench"
+    )
     args = parser.parse_args()
-    only = set(args.only or ["ingest", "lag", "inbox"])
+    only = set(args.only or ["ingest", "lag", "inbox", "import", "crm"])
 
     url = common.reset_database()
     from bench.setup_django import make_channel_tenant, setup
@@ -62,6 +67,14 @@ def main() -> int:
         from bench import inbox_queries
 
         inbox_queries.run(db_url=url, messages=args.messages)
+    if "import" in only:
+        from bench import crm_import
+
+        crm_import.run(db_url=url)
+    if "crm" in only:
+        from bench import crm_queries
+
+        crm_queries.run(db_url=url, contacts=args.contacts, messages=args.messages)
     return 0
 
 

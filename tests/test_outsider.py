@@ -17,8 +17,11 @@ from django.test import Client
 
 from parley.core.tenant import workspace_context
 from parley.crm.models import AttributeDefinition
+from parley.search.models import SavedSearch
+from parley.segments.tests.world import seed_segment
 from parley.tenancy.actions import do_invite
-from tests.factories import Tenant, actor_for, seed_inbox
+from parley.transfer.tests.helpers import make_transfers
+from tests.factories import Tenant, actor_for, seed_deal_and_task, seed_inbox, seed_note
 from tests.urlwalk import all_routes
 
 # Routes anybody may reach, by design (they reveal no tenant data).
@@ -50,9 +53,13 @@ def _param_values(a: Tenant) -> dict[str, str]:
             actor=actor_for(a.workspace, a.owner), email="x@alpha.test", role="agent"
         )
         seeded = seed_inbox(a)
+        saved_search = SavedSearch.objects.create(
+            workspace=a.workspace, user=a.owner, name="Mine", q="hello"
+        )
         attribute = AttributeDefinition.objects.create(
             workspace=a.workspace, key="plan", label="Plan", type="text"
         )
+        contact_import, contact_export = make_transfers(a.workspace)
     return {
         **seeded,
         "slug": a.workspace.slug,
@@ -63,6 +70,12 @@ def _param_values(a: Tenant) -> dict[str, str]:
         "job_id": "1",
         "workspace_id": str(a.workspace.pk),
         "attribute_id": str(attribute.pk),
+        "segment_id": seed_segment(a),
+        "saved_search_id": str(saved_search.pk),
+        "import_id": str(contact_import.pk),
+        "export_id": str(contact_export.pk),
+        **seed_note(a, seeded["contact_id"]),
+        **seed_deal_and_task(a, seeded["contact_id"]),
     }
 
 
@@ -86,6 +99,11 @@ PLAUSIBLE_BODY = {
     "label": "Probe",
     "consent": "opted_in",
     "contact_ids": [1, 2, 3],
+    "conversation_ids": [1, 2, 3],
+    "duplicate_id": 1,
+    "stage_id": 1,
+    "stage_ids": [1, 2],
+    "reason": "probe",
     "color": "#112233",
     "role": "agent",
     "name": "Outsider",
