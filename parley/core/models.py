@@ -36,18 +36,17 @@ class SearchTerm(TenantModel):
         CONTACT = 1, "Contact"
         MESSAGE = 2, "Message"
 
+    # The primary key is the lookup index: one btree per word and nothing else
+    # to maintain on each insert (words are many: see the ingest and import benches).
+    pk = models.CompositePrimaryKey("workspace", "kind", "term", "object_id")
+    # The key starts with the workspace, so its own index would be redundant.
+    workspace = models.ForeignKey(
+        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     kind = models.SmallIntegerField(choices=Kind.choices)
-    object_id = models.BigIntegerField()
     # Collated "C" so that a prefix is a plain byte range of the btree.
     term = models.TextField(db_collation="C")
-
-    class Meta:
-        indexes = [
-            models.Index(
-                fields=["workspace", "kind", "term", "object_id"], name="searchterm_lookup_idx"
-            ),
-            models.Index(fields=["workspace", "kind", "object_id"], name="searchterm_object_idx"),
-        ]
+    object_id = models.BigIntegerField()
 
     def __str__(self) -> str:
         return self.term

@@ -80,7 +80,7 @@ def search(actor: Actor, q: str, filters: Filters, *, limit: int = 5) -> dict[st
 def _contacts(
     actor: Actor, q: str, filters: Filters, since: datetime | None, limit: int
 ) -> list[Hit]:
-    qs = search_contacts(actor.workspace.pk, q)
+    qs = search_contacts(actor.workspace.pk, q, default_country=actor.workspace.default_country)
     if since is not None:
         qs = qs.filter(created_at__gte=since)
     return [

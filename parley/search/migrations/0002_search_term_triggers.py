@@ -19,12 +19,9 @@ CREATE FUNCTION parley_contact_terms(
             (SELECT string_agg(v, ' ') FROM jsonb_each_text(attributes) AS a(k, v)), ''
         )
         ))), 60) AS t
-        -- The number with and without a 1-3 digit country code, so "151 234"
-        -- finds +49 151 234... as well as "49151".
+        -- The number in digits, country code first; a number typed without its
+        -- country code is looked up with the workspace's (parley.crm.search).
         UNION ALL SELECT wa_id
-        UNION ALL SELECT substr(wa_id, 2)
-        UNION ALL SELECT substr(wa_id, 3)
-        UNION ALL SELECT substr(wa_id, 4)
     ) words WHERE t <> ''
 $$;
 
@@ -46,26 +43,37 @@ END $$;
 CREATE FUNCTION parley_contact_terms_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- Most updates (last_inbound_at on every message) change no searchable
-    -- column: only rows whose words may have changed are re-indexed.
-    WITH changed AS (
-        SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id
+    -- column; for the others, drop the words that went and add the new ones.
+    DELETE FROM core_searchterm s USING (
+        SELECT o.workspace_id, o.id, t
+        FROM old_rows o JOIN new_rows n ON n.id = o.id,
+             parley_contact_terms(o.name, o.profile_name, o.email, o.wa_id, o.attributes) AS t
         WHERE (o.name, o.profile_name, o.email, o.wa_id, o.attributes)
-            IS DISTINCT FROM (n.name, n.profile_name, n.email, n.wa_id, n.attributes)
-    ), gone AS (
-        DELETE FROM core_searchterm s USING changed c
-        WHERE s.workspace_id = c.workspace_id AND s.kind = {CONTACT_KIND} AND s.object_id = c.id
-    )
-    INSERT INTO core_searchterm (workspace_id, kind, object_id, term)
-    SELECT c.workspace_id, {CONTACT_KIND}, c.id, t
-    FROM changed c,
-         parley_contact_terms(c.name, c.profile_name, c.email, c.wa_id, c.attributes) AS t;
+                IS DISTINCT FROM (n.name, n.profile_name, n.email, n.wa_id, n.attributes)
+            AND t NOT IN (
+                SELECT parley_contact_terms(n.name, n.profile_name, n.email, n.wa_id, n.attributes)
+            )
+    ) AS gone
+    WHERE s.workspace_id = gone.workspace_id AND s.kind = {CONTACT_KIND} AND s.term = gone.t
+        AND s.object_id = gone.id;
+    INSERT INTO core_searchterm (workspace_id, kind, term, object_id)
+    SELECT n.workspace_id, {CONTACT_KIND}, t, n.id
+    FROM new_rows n JOIN old_rows o ON o.id = n.id,
+         parley_contact_terms(n.name, n.profile_name, n.email, n.wa_id, n.attributes) AS t
+    WHERE (o.name, o.profile_name, o.email, o.wa_id, o.attributes)
+        IS DISTINCT FROM (n.name, n.profile_name, n.email, n.wa_id, n.attributes)
+    ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
 
 CREATE FUNCTION parley_contact_terms_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM core_searchterm s USING old_rows o
-    WHERE s.workspace_id = o.workspace_id AND s.kind = {CONTACT_KIND} AND s.object_id = o.id;
+    -- The words are recomputed from the deleted rows, so the primary key
+    -- finds them: no second index on the word table.
+    DELETE FROM core_searchterm s USING old_rows o,
+        parley_contact_terms(o.name, o.profile_name, o.email, o.wa_id, o.attributes) AS t
+    WHERE s.workspace_id = o.workspace_id AND s.kind = {CONTACT_KIND} AND s.term = t
+        AND s.object_id = o.id;
     RETURN NULL;
 END $$;
 
@@ -80,8 +88,9 @@ END $$;
 
 CREATE FUNCTION parley_message_terms_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    DELETE FROM core_searchterm s USING old_rows o
-    WHERE s.workspace_id = o.workspace_id AND s.kind = {MESSAGE_KIND} AND s.object_id = o.id;
+    DELETE FROM core_searchterm s USING old_rows o, parley_message_terms(o.text) AS t
+    WHERE s.workspace_id = o.workspace_id AND s.kind = {MESSAGE_KIND} AND s.term = t
+        AND s.object_id = o.id AND o.text <> '';
     RETURN NULL;
 END $$;
 
