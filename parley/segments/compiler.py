@@ -17,7 +17,6 @@ from typing import Any
 
 from django.db.models import (
     BooleanField,
-    Count,
     DateTimeField,
     Exists,
     F,
@@ -90,16 +89,21 @@ def _condition(ws: int, c: Any) -> Q:
 
 
 def _tags(ws: int, c: TagsCondition) -> Q:
-    tagged = ContactTag.objects.filter(workspace_id=ws, tag_id__in=c.value)
     if c.op == "has_all":
-        # One grouped subquery, however many tags: the contacts holding all of them.
-        holders = (
-            tagged.values("contact_id")
-            .annotate(held=Count("tag_id"))
-            .filter(held=len(c.value))
-            .values("contact_id")
-        )
-        return Q(pk__in=holders)
+        # One semi-join per tag: each is an index-only probe of
+        # (workspace, tag, contact), where grouping and counting every tag row
+        # of the workspace spilled to disk on big tags.
+        every = Q()
+        for tag_id in c.value:
+            every &= Q(
+                Exists(
+                    ContactTag.objects.filter(
+                        workspace_id=ws, tag_id=tag_id, contact_id=OuterRef("pk")
+                    )
+                )
+            )
+        return every
+    tagged = ContactTag.objects.filter(workspace_id=ws, tag_id__in=c.value)
     exists = Exists(tagged.filter(contact_id=OuterRef("pk")))
     return Q(exists) if c.op == "has_any" else ~Q(exists)
 
