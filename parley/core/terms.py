@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.db.models.expressions import RawSQL
 
 from parley.core.models import SearchTerm
@@ -36,6 +37,9 @@ def query_words(q: str) -> list[str]:
 
 
 SELECTIVE = 5000
+# One common word: its newest NEWEST rows, read straight off the key in order.
+NEWEST = 500
+MAX_PREFIX_TERMS = 30
 Param = int | str
 
 
@@ -85,8 +89,56 @@ def matching(workspace_id: int, kind: SearchTerm.Kind, q: str) -> list[int] | Ra
                     params += bounds(word)
             cursor.execute(sql, params)
             return [int(r[0]) for r in cursor.fetchall()]
+        if len(words) == 1:
+            newest = _newest_for_prefix(cursor, workspace_id, kind, words[0])
+            if newest is not None:
+                return newest
     part = f"SELECT t.object_id FROM core_searchterm t WHERE {_range('t')}"
     params = []
     for word in words:
         params += bounds(word)
     return RawSQL(" INTERSECT ".join([part] * len(words)), params)  # noqa: S611  (fixed SQL)
+
+
+def _newest_for_prefix(
+    cursor: CursorWrapper, workspace_id: int, kind: SearchTerm.Kind, word: str
+) -> list[int] | None:
+    """The newest ids holding a word that starts with `word`, when few distinct
+    words do: each word's ids are in key order, so every word is one short
+    backward index scan, merged. None when the prefix covers too many words."""
+    cursor.execute(
+        "WITH RECURSIVE w(term) AS ("
+        " (SELECT term FROM core_searchterm WHERE workspace_id = %s AND kind = %s"
+        "  AND term >= %s AND term < %s ORDER BY term LIMIT 1)"
+        " UNION ALL"
+        " SELECT (SELECT s.term FROM core_searchterm s WHERE s.workspace_id = %s"
+        "  AND s.kind = %s AND s.term > w.term AND s.term < %s ORDER BY s.term LIMIT 1)"
+        " FROM w WHERE w.term IS NOT NULL"
+        ") SELECT term FROM w WHERE term IS NOT NULL LIMIT %s",
+        [
+            workspace_id,
+            int(kind),
+            word,
+            word + TOP,
+            workspace_id,
+            int(kind),
+            word + TOP,
+            MAX_PREFIX_TERMS + 1,
+        ],
+    )
+    terms = [str(r[0]) for r in cursor.fetchall()]
+    if not terms or len(terms) > MAX_PREFIX_TERMS:
+        return None
+    one = (
+        "(SELECT object_id FROM core_searchterm WHERE workspace_id = %s AND kind = %s"
+        " AND term = %s ORDER BY object_id DESC LIMIT %s)"
+    )
+    params: list[Param] = []
+    for term in terms:
+        params += [workspace_id, int(kind), term, NEWEST]
+    cursor.execute(
+        "SELECT object_id FROM (" + " UNION ALL ".join([one] * len(terms)) + ") AS newest"
+        " ORDER BY object_id DESC LIMIT %s",
+        [*params, NEWEST],
+    )
+    return [int(r[0]) for r in cursor.fetchall()]
