@@ -85,3 +85,16 @@ def workspace_slug(page: Page) -> str:
     match = WORKSPACE_URL.search(page.url)
     assert match is not None, f"not on a workspace home: {page.url}"
     return match.group("slug")
+
+
+def log_in(page: Page, base: str, email: str, password: str = "") -> Page:
+    """Log in through the real form and wait to land in a workspace."""
+    from tests.factories import PASSWORD
+
+    page.goto(f"{base}/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password or PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    # (Playwright hands the pattern to JavaScript: no named groups.)
+    expect(page).to_have_url(re.compile(r"/w/[a-z0-9-]+/$"))
+    return page

@@ -71,3 +71,26 @@ def asgi_server(transactional_db: None) -> Iterator[Any]:
         close_pool = getattr(connection, "close_pool", None)
         if close_pool is not None:
             close_pool()
+
+
+@pytest.fixture
+def browser(live_server: Any) -> Iterator[Any]:
+    """Debian's Chromium through Playwright, for one test against the live
+    server. Modules that want one browser for all their tests define their own."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import launch
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+    # The live server's request threads borrowed pooled connections: give
+    # them back, so the test database can be dropped at the end.
+    for connection in connections.all():
+        close_pool = getattr(connection, "close_pool", None)
+        if close_pool is not None:
+            close_pool()

@@ -10,39 +10,22 @@ import os
 # made here by fixtures would otherwise be refused.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-import re
-from collections.abc import Iterator
 
 import pytest
-from django.db import connections
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from parley.core.tenant import workspace_context
 from parley.crm.models import Contact
 from parley.inbox.models import Conversation, Message
-from tests.browser import CHROMIUM, DESKTOP, dump_failure, launch, new_page, shot
-from tests.factories import PASSWORD, make_channel, make_tenant
+from tests.browser import CHROMIUM, DESKTOP, dump_failure, log_in, new_page, shot
+from tests.factories import make_channel, make_tenant
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
 ]
-
-
-@pytest.fixture
-def browser(live_server: LiveServer) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    for connection in connections.all():
-        close_pool = getattr(connection, "close_pool", None)
-        if close_pool is not None:
-            close_pool()
 
 
 def test_contact_page_search_and_merge(
@@ -68,11 +51,7 @@ def test_contact_page_search_and_merge(
         )
     page: Page = new_page(browser.new_context(viewport=DESKTOP))
     try:
-        page.goto(f"{live_server.url}/login/")
-        page.get_by_label("Email").fill(tenant.agent.email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page).to_have_url(re.compile(r"/w/[a-z0-9-]+/$"))
+        log_in(page, live_server.url, tenant.agent.email)
 
         page.goto(f"{live_server.url}/w/{ws.slug}/contacts/{ana.pk}/")
         page.get_by_label("Add a tag").fill("VIP")

@@ -11,14 +11,12 @@ import os
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from parley.core.tenant import workspace_context
@@ -27,30 +25,14 @@ from parley.deals.actions import do_create_deal
 from parley.deals.models import Deal, Stage
 from parley.deals.pipelines import ensure_pipeline
 from parley.todos.actions import do_create_task
-from tests.browser import CHROMIUM, DESKTOP, dump_failure, launch, new_page, shot
-from tests.factories import PASSWORD, Tenant, actor_for, make_tenant
+from tests.browser import CHROMIUM, DESKTOP, dump_failure, log_in, new_page, shot
+from tests.factories import Tenant, actor_for, make_tenant
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
 ]
-
-
-@pytest.fixture
-def browser(live_server: LiveServer) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    # The live server's request threads borrowed pooled connections: give
-    # them back, so the test database can be dropped at the end.
-    for connection in connections.all():
-        close_pool = getattr(connection, "close_pool", None)
-        if close_pool is not None:
-            close_pool()
 
 
 def _seed(tenant: Tenant) -> None:
@@ -86,13 +68,7 @@ def _seed(tenant: Tenant) -> None:
 
 
 def _log_in(browser: Browser, base: str, email: str) -> Page:
-    page = new_page(browser.new_context(viewport=DESKTOP))
-    page.goto(f"{base}/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/w/[a-z0-9-]+/$"))
-    return page
+    return log_in(new_page(browser.new_context(viewport=DESKTOP)), base, email)
 
 
 def _column(page: Page, stage: str) -> object:

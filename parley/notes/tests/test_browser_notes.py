@@ -10,17 +10,16 @@ import os
 # calls would otherwise be refused.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from pytest_django.live_server_helper import LiveServer
 
 from parley.core.tenant import workspace_context
 from parley.crm.models import Contact
 from parley.tenancy.roles import Role
-from tests.browser import CHROMIUM, DESKTOP, dump_failure, fill, launch, new_page, shot
-from tests.factories import PASSWORD, add_member, make_user, make_workspace
+from tests.browser import CHROMIUM, DESKTOP, dump_failure, log_in, new_page, shot
+from tests.factories import add_member, make_user, make_workspace
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,23 +27,6 @@ pytestmark = [
         not CHROMIUM.exists(), reason=f"browser tests need Debian's Chromium at {CHROMIUM}"
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login/")
-    fill(page, {"Email": email, "Password": PASSWORD})
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/w/*/")
 
 
 def test_mention_a_colleague_who_sees_the_bell(live_server: LiveServer, browser: Browser) -> None:
@@ -64,7 +46,7 @@ def test_mention_a_colleague_who_sees_the_bell(live_server: LiveServer, browser:
     reader = browser.new_context(viewport=DESKTOP)
     try:
         page = new_page(writer)
-        _log_in(page, live_server.url, ana.email)
+        log_in(page, live_server.url, ana.email)
         page.goto(contact_url)
         panel = page.locator("[data-notes-panel]")
         box = panel.get_by_label("New note on Carla Cliente")
@@ -100,7 +82,7 @@ def test_mention_a_colleague_who_sees_the_bell(live_server: LiveServer, browser:
 
         # Bruno logs in: the bell says 1, the notification leads to the note.
         other = new_page(reader)
-        _log_in(other, live_server.url, bruno.email)
+        log_in(other, live_server.url, bruno.email)
         bell = other.locator("#notification-bell")
         expect(bell.locator(".bell-count")).to_contain_text("1")
         shot(other, "notes-03-bell")
@@ -116,7 +98,7 @@ def test_mention_a_colleague_who_sees_the_bell(live_server: LiveServer, browser:
         expect(other.locator("#notification-bell .bell-count")).to_have_count(0)
         # Bea was only half-typed and closed with Escape: no notification.
         other_page = new_page(browser.new_context(viewport=DESKTOP))
-        _log_in(other_page, live_server.url, bea.email)
+        log_in(other_page, live_server.url, bea.email)
         expect(other_page.locator("#notification-bell .bell-count")).to_have_count(0)
         other_page.context.close()
     except BaseException:

@@ -8,42 +8,22 @@ import os
 # would otherwise be refused.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from parley.core.tenant import workspace_context
 from parley.segments.models import Segment
 from parley.segments.tests.world import build_world
-from tests.browser import CHROMIUM, DESKTOP, MOBILE, dump_failure, launch, new_page, shot
-from tests.factories import PASSWORD, make_tenant
+from tests.browser import CHROMIUM, DESKTOP, MOBILE, dump_failure, log_in, new_page, shot
+from tests.factories import make_tenant
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
 ]
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/w/[a-z0-9-]+/$"))
 
 
 def settled(page: Page) -> None:
@@ -57,7 +37,7 @@ def test_build_a_segment_and_watch_the_count(live_server: LiveServer, browser: B
     context = browser.new_context(viewport=DESKTOP)
     page = new_page(context)
     try:
-        _log_in(page, live_server.url, tenant.agent.email)
+        log_in(page, live_server.url, tenant.agent.email)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Segments").click()
         page.get_by_role("link", name="New segment").click()
         count = page.locator("#preview .preview-count")

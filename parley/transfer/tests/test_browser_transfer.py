@@ -9,11 +9,10 @@ import os
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from parley.core.tenant import workspace_context
@@ -26,8 +25,8 @@ from parley.transfer.tests.helpers import (
     messy_csv,
     seed_messy_workspace,
 )
-from tests.browser import CHROMIUM, DESKTOP, MOBILE, dump_failure, launch, new_page, shot
-from tests.factories import PASSWORD, make_tenant
+from tests.browser import CHROMIUM, DESKTOP, MOBILE, dump_failure, log_in, new_page, shot
+from tests.factories import make_tenant
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,24 +35,9 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 def _log_in(browser: Browser, base: str, email: str, *, mobile: bool = False) -> Page:
     page = new_page(browser.new_context(viewport=MOBILE if mobile else DESKTOP))
-    page.goto(f"{base}/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/w/[a-z0-9-]+/$"))
-    return page
+    return log_in(page, base, email)
 
 
 def test_import_wizard_from_upload_to_summary(
