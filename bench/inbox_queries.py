@@ -42,8 +42,9 @@ def generate(db_url: str, messages: int) -> None:
         )
         conn.execute(
             "INSERT INTO crm_contact (workspace_id, wa_id, phone_e164, name, profile_name, email,"
-            " created_at, updated_at)"
-            " SELECT w.id, '1777' || lpad(c::text, 7, '0'), '', 'Customer ' || c, '', '', now(), now()"
+            " created_at, updated_at, consent, consent_source, attributes)"
+            " SELECT w.id, '1777' || lpad(c::text, 7, '0'), '', 'Customer ' || c, '', '', now(),"
+            " now(), 'unknown', '', '{}'"
             " FROM tenancy_workspace w, generate_series(1, %s) c WHERE w.slug LIKE 'gen-%%'",
             [conversations_per_ws],
         )
