@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from parley.crm.models import AttributeDefinition, Contact, Tag
+from parley.crm.search import search_contacts
 from parley.tenancy.actor import Actor
 from parley.tenancy.roles import Cap
 
@@ -26,17 +27,19 @@ def access_tag(actor: Actor, tag_id: int) -> Tag:
     return tag
 
 
+def tag_by_name(actor: Actor, name: str) -> Tag | None:
+    """The workspace's tag with this name, ignoring case (names are unique so)."""
+    actor.require(Cap.CONTACTS_READ)
+    return Tag.objects.filter(workspace=actor.workspace, name__iexact=name.strip()).first()
+
+
 def contact_list(actor: Actor, *, q: str = "", tag_id: int | None = None) -> QuerySet[Contact]:
-    """Contacts found by name, number or email, optionally with one tag."""
+    """Contacts found by name, number, email or field value (through the word
+    index, as the search box does), optionally with one tag."""
     actor.require(Cap.CONTACTS_READ)
     qs = Contact.objects.filter(workspace=actor.workspace)
-    q = q.strip()
-    if q:
-        digits = "".join(ch for ch in q if ch.isdigit())
-        match = Q(name__icontains=q) | Q(profile_name__icontains=q) | Q(email__icontains=q)
-        if digits:
-            match |= Q(wa_id__contains=digits)
-        qs = qs.filter(match)
+    if q.strip():
+        qs = search_contacts(actor.workspace.pk, q, default_country=actor.workspace.default_country)
     if tag_id is not None:
         qs = qs.filter(contact_tags__tag_id=tag_id)
     return qs

@@ -15,6 +15,7 @@ from django.utils import timezone
 from parley.core.errors import ActionError, Conflict
 from parley.core.events import publish
 from parley.crm import history
+from parley.crm.access import tag_by_name
 from parley.crm.attributes import KEY, clean_attributes
 from parley.crm.models import (
     AttributeDefinition,
@@ -141,8 +142,9 @@ def do_update_contact(
     if name is not None and contact.name != name.strip()[:200]:
         contact.name = name.strip()[:200]
         changed.append("name")
-    if email is not None and contact.email != _validate_email(email):
-        contact.email = _validate_email(email)
+    clean_email = _validate_email(email) if email is not None else contact.email
+    if clean_email != contact.email:
+        contact.email = clean_email
         changed.append("email")
     if phone is not None and phone.strip():
         e164 = normalize_phone(phone, actor.workspace.default_country)
@@ -246,6 +248,13 @@ def do_save_tag(*, actor: Actor, tag: Tag | None, name: str, color: str = "#128c
     tag.name, tag.color = name, color
     tag.save()
     return tag
+
+
+@transaction.atomic
+def do_ensure_tag(*, actor: Actor, name: str) -> Tag:
+    """The tag with this name, created (in the default colour) if new: what
+    typing a tag name into a "tag these" box means."""
+    return tag_by_name(actor, name) or do_save_tag(actor=actor, tag=None, name=name)
 
 
 @transaction.atomic

@@ -59,11 +59,16 @@ def _post(request: HttpRequest, actor: Actor) -> HttpResponse:
     elif op == "tag":
         ids = [int(i) for i in request.POST.getlist("contact") if i.isdigit()]
         name = request.POST.get("tag_name", "").strip()
+        add = request.POST.get("mode", "add") == "add"
         try:
-            tag = Tag.objects.filter(workspace=actor.workspace, name__iexact=name).first()
+            tag = (
+                actions.do_ensure_tag(actor=actor, name=name)
+                if add
+                else access.tag_by_name(actor, name)
+            )
             if tag is None:
-                tag = actions.do_save_tag(actor=actor, tag=None, name=name)
-            add = request.POST.get("mode", "add") == "add"
+                messages.error(request, f"There is no tag {name!r}.")
+                return redirect(request.get_full_path())
             changed = actions.do_tag_contacts(actor=actor, tag=tag, contact_ids=ids, add=add)
             verb = "tagged" if add else "untagged"
             messages.success(

@@ -146,7 +146,9 @@ def _post(request: HttpRequest, actor: Actor, contact: Contact) -> HttpResponse:
         )
     elif op == "merge":
         raw = request.POST.get("duplicate_id", "")
-        if raw.isdigit():
+        if not raw.isdigit():
+            messages.error(request, "Pick the contact to merge into this one.")
+        else:
             duplicate = access.access_contact(actor, int(raw))
             flash_action(
                 request,
@@ -167,11 +169,11 @@ def _post(request: HttpRequest, actor: Actor, contact: Contact) -> HttpResponse:
 def _tag(request: HttpRequest, actor: Actor, contact: Contact, *, add: bool) -> None:
     name = request.POST.get("tag_name", "").strip()
     try:
-        tag = Tag.objects.filter(workspace=actor.workspace, name__iexact=name).first()
-        if tag is None:
-            if not add:
-                return
-            tag = actions.do_save_tag(actor=actor, tag=None, name=name)
-        actions.do_tag_contacts(actor=actor, tag=tag, contact_ids=[contact.pk], add=add)
+        if add:
+            tag: Tag | None = actions.do_ensure_tag(actor=actor, name=name)
+        else:
+            tag = access.tag_by_name(actor, name)
+        if tag is not None:
+            actions.do_tag_contacts(actor=actor, tag=tag, contact_ids=[contact.pk], add=add)
     except ActionError as exc:
         messages.error(request, exc.message)

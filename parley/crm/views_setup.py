@@ -63,7 +63,7 @@ def _post(request: HttpRequest, actor: Actor) -> HttpResponse:
             )
     elif op == "attribute_new":
         actor.require(Cap.WORKSPACE_MANAGE)
-        choices = [c for c in request.POST.get("choices", "").replace("\n", ",").split(",")]
+        choices = request.POST.get("choices", "").replace("\n", ",").split(",")
         flash_action(
             request,
             lambda: actions.do_define_attribute(

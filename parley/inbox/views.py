@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from parley.core.errors import ActionError
-from parley.crm.actions import do_save_tag
+from parley.crm.access import tag_by_name
+from parley.crm.actions import do_ensure_tag
 from parley.crm.models import Tag
 from parley.inbox import access, actions, quota
 from parley.inbox.conversation_tags import do_tag_conversations, tags_by_conversation
@@ -277,11 +278,9 @@ def tag(request: HttpRequest, actor: Actor, conversation_id: int) -> HttpRespons
     add = request.POST.get("mode", "add") == "add"
 
     def act(conversation: Conversation) -> object:
-        found = Tag.objects.filter(workspace=actor.workspace, name__iexact=name).first()
+        found = do_ensure_tag(actor=actor, name=name) if add else tag_by_name(actor, name)
         if found is None:
-            if not add:
-                return 0
-            found = do_save_tag(actor=actor, tag=None, name=name)
+            return 0
         return do_tag_conversations(
             actor=actor, tag=found, conversation_ids=[conversation.pk], add=add
         )

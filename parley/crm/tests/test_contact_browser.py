@@ -88,6 +88,10 @@ def test_contact_page_search_and_merge(
         expect(page.locator("body")).to_contain_text("was merged into this contact")
         expect(page.locator("body")).to_contain_text("ana@harbour.example")
         shot(page, "crm-03-merged")
+
+        page.goto(f"{live_server.url}/w/{ws.slug}/contacts/setup/")
+        expect(page.get_by_role("heading", name="Tags and fields")).to_be_visible()
+        shot(page, "crm-05-tags-and-fields")
         with workspace_context(ws.pk):
             assert not Contact.objects.filter(pk=dup.pk).exists()
     except Exception:
