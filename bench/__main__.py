@@ -15,7 +15,7 @@ from bench import common
 def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument(
-        "--only", choices=["ingest", "lag", "inbox", "import", "crm"], action="append"
+        "--only", choices=["ingest", "lag", "inbox", "import", "crm", "campaigns"], action="append"
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each timed run")
     parser.add_argument(
@@ -25,7 +25,7 @@ def main() -> int:
         "--contacts", type=int, default=1_000_000, help="contacts for the CRM search bench"
     )
     args = parser.parse_args()
-    only = set(args.only or ["ingest", "lag", "inbox", "import", "crm"])
+    only = set(args.only or ["ingest", "lag", "inbox", "import", "crm", "campaigns"])
 
     url = common.reset_database()
     from bench.setup_django import make_channel_tenant, setup
@@ -75,6 +75,10 @@ def main() -> int:
         from bench import crm_queries
 
         crm_queries.run(db_url=url, contacts=args.contacts, messages=args.messages)
+    if "campaigns" in only:
+        from bench import campaigns
+
+        campaigns.run(db_url=url)
     return 0
 
 

@@ -6,12 +6,16 @@ from ninja import NinjaAPI
 
 from parley.accounts.api import router as accounts_router
 from parley.accounts.auth import SessionActorAuth, TokenAuth
+from parley.broadcasts.api import router as broadcasts_router
 from parley.core.api_errors import install as install_errors
 from parley.crm.api import router as crm_router
 from parley.deals.api import router as deals_router
+from parley.drips.api import router as drips_router
 from parley.inbox.api import router as inbox_router
+from parley.msgtemplates.api import router as msgtemplates_router
 from parley.notes.api import router as notes_router
 from parley.notifications.api import router as notifications_router
+from parley.scheduled.api import router as scheduled_router
 from parley.search.api import router as search_router
 from parley.segments.api import router as segments_router
 from parley.tenancy.api import router as tenancy_router
@@ -47,3 +51,7 @@ api.add_router("/", deals_router)
 api.add_router("/", segments_router)
 api.add_router("/", transfer_router)
 api.add_router("/", search_router)
+api.add_router("/", msgtemplates_router)
+api.add_router("/", broadcasts_router)
+api.add_router("/", scheduled_router)
+api.add_router("/", drips_router)

@@ -76,7 +76,7 @@ def main() -> int:
             "--no-access-log",
         ],
     )
-    spawn("worker", [PY, "manage.py", "procrastinate", "worker", "--concurrency", "4"])
+    spawn("worker", [PY, "manage.py", "procrastinate", "worker", "--concurrency", "8"])
     if demo:
         spawn("simulator", [PY, "-m", "parley.whatsapp.simulator", "--port", sim_port])
         _wait_for(f"{sim_url}/_sim/health")

@@ -70,6 +70,11 @@ INSTALLED_APPS = [
     "parley.segments",
     "parley.transfer",
     "parley.search",
+    "parley.msgtemplates",
+    "parley.outbox",
+    "parley.broadcasts",
+    "parley.scheduled",
+    "parley.drips",
 ]
 
 MIDDLEWARE = [

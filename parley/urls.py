@@ -117,6 +117,11 @@ urlpatterns = [
     path("w/<slug:slug>/segments/", include("parley.segments.urls")),
     path("w/<slug:slug>/transfer/", include("parley.transfer.urls")),
     path("w/<slug:slug>/search/", include("parley.search.urls")),
+    # Campaigns
+    path("w/<slug:slug>/templates/", include("parley.msgtemplates.urls")),
+    path("w/<slug:slug>/broadcasts/", include("parley.broadcasts.urls")),
+    path("w/<slug:slug>/scheduled/", include("parley.scheduled.urls")),
+    path("w/<slug:slug>/drips/", include("parley.drips.urls")),
     path("w/<slug:slug>/quick-replies/", inbox.quick_replies, name="quick_replies"),
     path(
         "w/<slug:slug>/quick-replies/<int:quick_reply_id>/",

@@ -15,8 +15,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 
+from parley.broadcasts.tests.seed import seed as seed_broadcasts
 from parley.core.tenant import workspace_context
 from parley.crm.models import AttributeDefinition
+from parley.drips.tests.seed import seed as seed_drips
+from parley.msgtemplates.tests.seed import seed as seed_templates
+from parley.scheduled.tests.seed import seed as seed_scheduled
 from parley.search.models import SavedSearch
 from parley.segments.tests.world import seed_segment
 from parley.tenancy.actions import do_invite
@@ -76,6 +80,10 @@ def _param_values(a: Tenant) -> dict[str, str]:
         "export_id": str(contact_export.pk),
         **seed_note(a, seeded["contact_id"]),
         **seed_deal_and_task(a, seeded["contact_id"]),
+        **seed_templates(a),
+        **seed_broadcasts(a),
+        **seed_scheduled(a),
+        **seed_drips(a),
     }
 
 

@@ -37,9 +37,9 @@ def worker_env(**extra: str) -> dict[str, str]:
     }
 
 
-def start_worker(**extra: str) -> subprocess.Popen[bytes]:
+def start_worker(concurrency: int = 2, /, **extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "manage.py", "procrastinate", "worker", "--concurrency", "2"],
+        [sys.executable, "manage.py", "procrastinate", "worker", "--concurrency", str(concurrency)],
         cwd=ROOT,
         env=worker_env(**extra),
         stdout=LOG,

@@ -6,7 +6,7 @@ more CPU than the database spends on the update itself; the hot batch paths
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -43,3 +43,10 @@ def update_rows(objs: Sequence[Model], fields: Sequence[str]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
+
+
+def int_array(values: Iterable[int]) -> str:
+    """A bigint[] literal, passed as one parameter (cast it: ``%s::bigint[]``).
+    psycopg adapts a list parameter item by item in Python, which on batch
+    paths of hundreds of ids costs more than the statement."""
+    return "{" + ",".join(str(int(v)) for v in values) + "}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import structlog
 from django.conf import settings
 from procrastinate.contrib.django import app
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Status
 
 log = structlog.get_logger(__name__)
 
@@ -26,8 +28,16 @@ async def requeue_stalled_jobs() -> int:
         )
     )
     for job in stalled:
-        log.warning("job_stalled_retried", job_id=job.id, task=job.task_name)
-        await app.job_manager.retry_job(job)
+        try:
+            await app.job_manager.retry_job(job)
+        except UniqueViolation:
+            # A newer job with the same queueing lock is already waiting (a
+            # dispatcher kicked again, say): it does the same work. End the
+            # dead one, or its lock would keep the waiting one from ever running.
+            log.warning("job_stalled_superseded", job_id=job.id, task=job.task_name)
+            await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        else:
+            log.warning("job_stalled_retried", job_id=job.id, task=job.task_name)
     return len(stalled)
 
 

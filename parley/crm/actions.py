@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from parley.core import domain_events
 from parley.core.errors import ActionError, Conflict
 from parley.core.events import publish
 from parley.crm import history
@@ -55,7 +56,9 @@ def do_upsert_contact_from_whatsapp(
             "last_inbound_at": seen_at,
         },
     )
-    if not created:
+    if created:
+        domain_events.emit(workspace_id, domain_events.CONTACT_CREATED, contact_ids=[contact.pk])
+    else:
         fields = []
         if profile_name and contact.profile_name != profile_name[:200]:
             contact.profile_name = profile_name[:200]
@@ -125,6 +128,7 @@ def do_create_contact(*, actor: Actor, phone: str, name: str = "", email: str = 
         actor_id=actor.user_id,
     )
     publish(actor.workspace.pk, "contact", contact.pk)
+    domain_events.emit(actor.workspace.pk, domain_events.CONTACT_CREATED, contact_ids=[contact.pk])
     return contact
 
 
@@ -204,6 +208,10 @@ def set_consent(contact: Contact, consent: str, source: str, actor_id: int | Non
         consent=consent,
         source=source[:40],
     )
+    if consent == Consent.OPTED_OUT:
+        domain_events.emit(
+            contact.workspace_id, domain_events.CONTACT_OPTED_OUT, contact_ids=[contact.pk]
+        )
     return True
 
 
@@ -302,6 +310,13 @@ def do_tag_contacts(*, actor: Actor, tag: Tag, contact_ids: list[int], add: bool
         actor_id=actor.user_id,
         tag_id=tag.pk,
     )
+    if changed:
+        domain_events.emit(
+            actor.workspace.pk,
+            domain_events.CONTACT_TAGGED if add else domain_events.CONTACT_UNTAGGED,
+            contact_ids=changed,
+            tag_id=tag.pk,
+        )
     return len(changed)
 
 

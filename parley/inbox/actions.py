@@ -114,9 +114,13 @@ def do_send_template(
         )
     content = {"name": name, "language": {"code": language or "en_US"}, "components": components}
     label = f"[template {name}]" + (f" {' · '.join(body_parameters)}" if body_parameters else "")
-    return _queue(
+    message = _queue(
         actor=actor, conversation=conversation, kind="template", content=content, text=label
     )
+    from parley.msgtemplates.usage import record_agent_send
+
+    record_agent_send(actor=actor, channel_id=conversation.channel_id, name=name, language=language)
+    return message
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from parley.core import domain_events
 from parley.core.bulk import update_rows
 from parley.core.events import publish_many
 from parley.core.tenant import workspace_context
@@ -244,6 +245,21 @@ def _store_inbound(workspace_id: int, items: list[Inbound], outcome: Outcome) ->
         )
     Message.objects.bulk_create(messages)
     _consent_keywords(fresh, contacts)
+    # One call per batch (drips, workflows): subscribers only enqueue jobs.
+    domain_events.emit(
+        workspace_id,
+        domain_events.MESSAGE_RECEIVED,
+        messages=[
+            domain_events.ReceivedMessage(
+                message_id=m.pk,
+                contact_id=m.conversation.contact_id,
+                conversation_id=m.conversation_id,
+                text=m.text,
+                received_at=m.created_at,
+            )
+            for m in messages
+        ],
+    )
     touched: dict[int, Conversation] = {}
     for message in messages:
         conversation = message.conversation
@@ -304,6 +320,9 @@ def _contacts(workspace_id: int, items: list[Inbound]) -> dict[str, Contact]:
     if missing:
         Contact.objects.bulk_create(missing)
         found.update({c.wa_id: c for c in missing})
+        domain_events.emit(
+            workspace_id, domain_events.CONTACT_CREATED, contact_ids=[c.pk for c in missing]
+        )
     changed = []
     for wa_id, contact in found.items():
         item = latest[wa_id]

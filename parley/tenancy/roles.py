@@ -28,11 +28,16 @@ class Cap(StrEnum):
     # Import and export every contact at once: admins only.
     CONTACTS_TRANSFER = "contacts.transfer"
     CONVERSATIONS_WORK = "conversations.work"
+    # Templates, broadcasts and drips: everyone reads them; admins run them.
+    CAMPAIGNS_READ = "campaigns.read"
+    CAMPAIGNS_MANAGE = "campaigns.manage"
     BILLING_MANAGE = "billing.manage"
     WORKSPACE_DELETE = "workspace.delete"
 
 
-_VIEWER = frozenset({Cap.WORKSPACE_READ, Cap.CONVERSATIONS_READ, Cap.CONTACTS_READ})
+_VIEWER = frozenset(
+    {Cap.WORKSPACE_READ, Cap.CONVERSATIONS_READ, Cap.CONTACTS_READ, Cap.CAMPAIGNS_READ}
+)
 _AGENT = _VIEWER | {Cap.CONVERSATIONS_WORK, Cap.CONTACTS_WRITE}
 _ADMIN = _AGENT | {
     Cap.WORKSPACE_MANAGE,
@@ -40,6 +45,7 @@ _ADMIN = _AGENT | {
     Cap.MEMBERS_MANAGE,
     Cap.TOKENS_MANAGE,
     Cap.CONTACTS_TRANSFER,
+    Cap.CAMPAIGNS_MANAGE,
 }
 _OWNER = _ADMIN | {Cap.BILLING_MANAGE, Cap.WORKSPACE_DELETE}
 
@@ -62,6 +68,8 @@ SCOPE_FOR_CAP: dict[Cap, str] = {
     Cap.CONTACTS_READ: "contacts:read",
     Cap.CONTACTS_WRITE: "contacts:write",
     Cap.CONTACTS_TRANSFER: "contacts:transfer",
+    Cap.CAMPAIGNS_READ: "campaigns:read",
+    Cap.CAMPAIGNS_MANAGE: "campaigns:write",
     Cap.BILLING_MANAGE: "billing:write",
     Cap.WORKSPACE_DELETE: "workspace:delete",
 }

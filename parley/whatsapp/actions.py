@@ -18,7 +18,7 @@ from parley.tenancy.roles import Cap
 from parley.whatsapp import cloud
 from parley.whatsapp.access import credentials, forget_webhook_target
 from parley.whatsapp.errors import CloudApiError
-from parley.whatsapp.models import Channel, MessageTemplate
+from parley.whatsapp.models import TIER_LIMITS, Channel, MessageTemplate
 
 
 def webhook_url(channel: Channel) -> str:
@@ -99,6 +99,9 @@ def do_test_channel(*, actor: Actor, channel: Channel) -> Channel:
         channel.display_phone_number = str(
             details.get("display_phone_number") or channel.display_phone_number
         )[:32]
+        tier = str(details.get("messaging_limit_tier") or "")
+        if tier in TIER_LIMITS:
+            channel.messaging_limit_tier = tier
         channel.last_test_detail = (
             f"Connected: {channel.verified_name or channel.display_phone_number}"
         )
@@ -110,6 +113,7 @@ def do_test_channel(*, actor: Actor, channel: Channel) -> Channel:
             "last_tested_at",
             "verified_name",
             "display_phone_number",
+            "messaging_limit_tier",
         ]
     )
     return channel
@@ -206,6 +210,21 @@ def store_templates(channel: Channel, templates: list[dict[str, Any]]) -> int:
     return len(seen)
 
 
+# Meta's status events that mean an existing state.
+TEMPLATE_EVENTS = {"REINSTATED": "APPROVED"}
+
+
+def _template_reason(value: dict[str, Any]) -> str:
+    """Meta's reason code with its explanation, e.g. 'INVALID_FORMAT: The template ...'."""
+    reason = str(value.get("reason") or "")
+    reason = "" if reason.upper() == "NONE" else reason
+    info = value.get("rejection_info") or value.get("other_info") or {}
+    detail = (
+        str(info.get("reason") or info.get("description") or "") if isinstance(info, dict) else ""
+    )
+    return ": ".join(part for part in (reason, detail) if part)[:300]
+
+
 def apply_template_status(channel: Channel, value: dict[str, Any]) -> bool:
     """A message_template_status_update webhook: Meta reviewed a template."""
     name = str(value.get("message_template_name") or "")
@@ -213,10 +232,20 @@ def apply_template_status(channel: Channel, value: dict[str, Any]) -> bool:
     event = str(value.get("event") or "").upper()
     if not name or not event:
         return False
-    updated = MessageTemplate.objects.filter(
-        workspace_id=channel.workspace_id,
-        channel__waba_id=channel.waba_id,
-        name=name,
-        **({"language": language} if language else {}),
-    ).update(status=event, rejected_reason=str(value.get("reason") or "")[:300])
-    return updated > 0
+    status = TEMPLATE_EVENTS.get(event, event)
+    reason = _template_reason(value)
+    templates = list(
+        MessageTemplate.objects.filter(
+            workspace_id=channel.workspace_id,
+            channel__waba_id=channel.waba_id,
+            name=name,
+            **({"language": language} if language else {}),
+        )
+    )
+    entry = {"status": status, "reason": reason, "at": timezone.now().isoformat(), "by": "Meta"}
+    for template in templates:
+        template.status = status
+        template.rejected_reason = reason
+        template.status_history = [*(template.status_history or []), entry][-50:]
+        template.save(update_fields=["status", "rejected_reason", "status_history"])
+    return bool(templates)

@@ -44,15 +44,38 @@ def _raise_for(response: httpx.Response) -> None:
     if response.status_code < 400:
         return
     try:
-        error = response.json().get("error", {})
+        body = response.json()
     except ValueError:
+        body = None
+    raise error_from(response.status_code, response.reason_phrase, body)
+
+
+def error_from(status: int, reason_phrase: str, body: Any) -> CloudApiError:
+    """Meta's error answer (any HTTP client's) as a CloudApiError."""
+    error = body.get("error", {}) if isinstance(body, dict) else {}
+    if not isinstance(error, dict):
         error = {}
-    details = (error.get("error_data") or {}).get("details") if isinstance(error, dict) else None
-    raise CloudApiError(
-        message=str(details or error.get("message") or response.reason_phrase),
+    details = (error.get("error_data") or {}).get("details")
+    return CloudApiError(
+        message=str(details or error.get("message") or reason_phrase),
         code=error.get("code") if isinstance(error.get("code"), int) else None,
-        http_status=response.status_code,
+        http_status=status,
     )
+
+
+def message_body(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", **payload}
+
+
+def wamid_of(data: Any) -> str:
+    try:
+        return str(data["messages"][0]["id"])
+    except (KeyError, IndexError, TypeError) as exc:
+        raise CloudApiError(message=f"unexpected answer from the Graph API: {data!r:.200}") from exc
+
+
+def url(path: str) -> str:
+    return _url(path)
 
 
 def request(method: str, creds: Credentials, path: str, **kwargs: Any) -> Any:
@@ -75,12 +98,8 @@ def request(method: str, creds: Credentials, path: str, **kwargs: Any) -> Any:
 
 def send(creds: Credentials, payload: dict[str, Any]) -> str:
     """POST a message; returns its wamid."""
-    body = {"messaging_product": "whatsapp", "recipient_type": "individual", **payload}
-    data = request("POST", creds, f"{creds.phone_number_id}/messages", json=body)
-    try:
-        return str(data["messages"][0]["id"])
-    except (KeyError, IndexError, TypeError) as exc:
-        raise CloudApiError(message=f"unexpected answer from the Graph API: {data!r:.200}") from exc
+    data = request("POST", creds, f"{creds.phone_number_id}/messages", json=message_body(payload))
+    return wamid_of(data)
 
 
 def mark_read(creds: Credentials, wamid: str) -> None:
@@ -93,7 +112,7 @@ def mark_read(creds: Credentials, wamid: str) -> None:
 
 
 def number_details(creds: Credentials) -> dict[str, Any]:
-    fields = "verified_name,display_phone_number,quality_rating,throughput"
+    fields = "verified_name,display_phone_number,quality_rating,throughput,messaging_limit_tier"
     data = request("GET", creds, creds.phone_number_id, params={"fields": fields})
     return dict(data)
 

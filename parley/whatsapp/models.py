@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -29,6 +30,9 @@ class Channel(TenantModel):
     webhook_key = models.CharField(max_length=64, unique=True)
     verify_token = models.CharField(max_length=64)
     throughput_cap = models.PositiveIntegerField(default=80)
+    # Meta's messaging tier: distinct customers this number may start
+    # conversations with in any 24 hours (read from Meta by "test connection").
+    messaging_limit_tier = models.CharField(max_length=20, default="TIER_1K")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(default=timezone.now)
     last_tested_at = models.DateTimeField(null=True, blank=True)
@@ -44,6 +48,21 @@ class Channel(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.display_phone_number})"
+
+    @property
+    def tier_limit(self) -> int | None:
+        """Distinct customers per 24 h, or None when unlimited."""
+        return TIER_LIMITS.get(self.messaging_limit_tier, 1000)
+
+
+TIER_LIMITS: dict[str, int | None] = {
+    "TIER_50": 50,
+    "TIER_250": 250,
+    "TIER_1K": 1000,
+    "TIER_10K": 10_000,
+    "TIER_100K": 100_000,
+    "TIER_UNLIMITED": None,
+}
 
 
 class WebhookEvent(TenantModel):
@@ -89,6 +108,16 @@ class MessageTemplate(TenantModel):
     components = models.JSONField(default=list, blank=True)
     rejected_reason = models.CharField(max_length=300, blank=True)
     synced_at = models.DateTimeField(default=timezone.now)
+    # POSITIONAL ({{1}}) or NAMED ({{first_name}}), as submitted to Meta.
+    parameter_format = models.CharField(max_length=16, default="POSITIONAL")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    # [{"status", "reason", "at", "by"}], oldest first: submissions, edits and
+    # Meta's review outcomes.
+    status_history = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

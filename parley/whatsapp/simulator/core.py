@@ -336,6 +336,24 @@ class Simulator:
         self._spawn(self._review_later(template))
         return template
 
+    def template_by_id(self, template_id: str) -> Template | None:
+        return next((t for t in self.templates.values() if t.id == template_id), None)
+
+    def edit_template(self, template: Template, body: dict[str, Any]) -> Template:
+        """Meta's edit: new components (and category unless approved); back to review."""
+        templates.check_edit(template, body)
+        if "components" in body:
+            template.components = list(body["components"])
+        if body.get("category"):
+            template.category = str(body["category"]).upper()
+        if body.get("parameter_format"):
+            template.parameter_format = str(body["parameter_format"]).upper()
+        template.status = "PENDING"
+        template.rejected_reason, template.rejection_info = "NONE", None
+        self.persist()
+        self._spawn(self._review_later(template))
+        return template
+
     async def _review_later(self, template: Template) -> None:
         await asyncio.sleep(self.config.template_review_seconds)
         key = (template.waba_id, template.name, template.language)

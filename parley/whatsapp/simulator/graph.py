@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from . import errors, validation
 from .graph_media import delete_media, download, media_info, upload_media
-from .graph_templates import create_template, delete_templates, list_templates
+from .graph_templates import create_template, delete_templates, edit_template, list_templates
 from .plumbing import graph_endpoint, graph_json, require_number, require_token, sim_of
 
 
@@ -62,4 +62,5 @@ def routes() -> list[Route]:
         Route("/{version}/{object_id}/phone_numbers", list_phone_numbers, methods=["GET"]),
         Route("/{version}/{object_id}", get_object, methods=["GET"]),
         Route("/{version}/{object_id}", delete_object, methods=["DELETE"]),
+        Route("/{version}/{object_id}", edit_template, methods=["POST"]),
     ]

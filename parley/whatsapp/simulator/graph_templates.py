@@ -1,4 +1,4 @@
-"""Graph API message templates of a WhatsApp Business Account: list, create, delete."""
+"""Graph API message templates of a WhatsApp Business Account: list, create, edit, delete."""
 
 from __future__ import annotations
 
@@ -86,4 +86,20 @@ async def delete_templates(request: Request) -> Response:
         raise errors.invalid_parameter("The parameter name is required.")
     if not sim_of(request).delete_templates(waba_id, name, hsm_id):
         raise errors.invalid_parameter(f"Message template {name} was not found.")
+    return JSONResponse({"success": True})
+
+
+@graph_endpoint
+async def edit_template(request: Request) -> Response:
+    """POST /{template_id}: Meta's edit of one template (it is reviewed again)."""
+    template_id = str(request.path_params["object_id"])
+    token = require_token(request)
+    sim = sim_of(request)
+    template = sim.template_by_id(template_id)
+    if template is None or not sim.token_covers_waba(token, template.waba_id):
+        raise errors.unknown_object(template_id, request.method)
+    body = await graph_json(request)
+    if not isinstance(body, dict):
+        raise errors.invalid_parameter("The request body must be a JSON object.")
+    sim.edit_template(template, body)
     return JSONResponse({"success": True})

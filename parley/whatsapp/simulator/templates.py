@@ -115,6 +115,40 @@ def parse_create_request(waba_id: str, body: dict[str, Any]) -> Template:
     )
 
 
+EDITABLE_STATUSES = ("APPROVED", "REJECTED", "PAUSED")
+EDITABLE_FIELDS = ("components", "category", "parameter_format", "message_send_ttl_seconds")
+
+
+def check_edit(template: Template, body: dict[str, Any]) -> None:
+    """Meta's rules for POST /{template_id}: only approved, rejected or paused
+    templates; name and language never change; an approved one keeps its category."""
+    if template.status not in EDITABLE_STATUSES:
+        raise errors.invalid_parameter(
+            f"Message templates can only be edited when they are approved, rejected or "
+            f"paused; this one is {template.status}.",
+        )
+    unknown = sorted(set(body) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise errors.invalid_parameter(f"Param {unknown[0]} cannot be edited.")
+    if not any(body.get(key) for key in EDITABLE_FIELDS):
+        raise errors.invalid_parameter("The parameter components is required.")
+    components = body.get("components")
+    if components is not None and (
+        not isinstance(components, list) or not all(isinstance(c, dict) for c in components)
+    ):
+        raise errors.invalid_parameter("Param components must be an array of objects.")
+    category = str(body.get("category") or template.category).upper()
+    if category not in CATEGORIES:
+        raise errors.invalid_parameter(
+            f'Param category must be one of {{{", ".join(CATEGORIES)}}} - got "{category}".'
+        )
+    if template.status == "APPROVED" and category != template.category:
+        raise errors.invalid_parameter("The category of an approved template can't be edited.")
+    parameter_format = str(body.get("parameter_format") or "POSITIONAL").upper()
+    if parameter_format not in ("POSITIONAL", "NAMED"):
+        raise errors.invalid_parameter("Param parameter_format must be one of {NAMED, POSITIONAL}.")
+
+
 def review(template: Template) -> tuple[str, str, dict[str, str] | None]:
     """Meta's verdict for the clear-cut cases: (status, reason, rejection_info)."""
     if not NAME_RE.match(template.name) or len(template.name) > 512:

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MsgtemplatesConfig(AppConfig):
+    name = "parley.msgtemplates"
+    label = "msgtemplates"
