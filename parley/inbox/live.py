@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
@@ -16,6 +17,9 @@ from parley.tenancy.access import enter_workspace
 from parley.tenancy.roles import Cap
 
 KEEPALIVE_SECONDS = 15.0
+# How long a new stream waits for its process's LISTEN to be in place before
+# it tells the browser it is live: an event committed before then is missed.
+LISTEN_WAIT_SECONDS = 5.0
 
 
 def _workspace_for(request: HttpRequest, slug: str) -> tuple[int, int]:
@@ -39,10 +43,13 @@ def _workspace_for(request: HttpRequest, slug: str) -> tuple[int, int]:
 async def events(request: HttpRequest, slug: str) -> HttpResponseBase:
     workspace_id, user_id = await sync_to_async(_workspace_for)(request, slug)
     queue = hub.subscribe(workspace_id)
+    listening = hub.connected
 
     async def stream() -> AsyncIterator[str]:
         try:
             yield "retry: 2000\n\n"
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(listening.wait(), timeout=LISTEN_WAIT_SECONDS)
             yield sse("ready", {"w": workspace_id})
             while True:
                 try:
