@@ -11,11 +11,25 @@ import sys
 
 from bench import common
 
+BENCHES = [
+    "ingest",
+    "lag",
+    "inbox",
+    "import",
+    "crm",
+    "campaigns",
+    "webhooks",
+    "autotag",
+    "automation",
+]
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument(
-        "--only", choices=["ingest", "lag", "inbox", "import", "crm", "campaigns"], action="append"
+        "--only",
+        choices=BENCHES,
+        action="append",
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each timed run")
     parser.add_argument(
@@ -25,7 +39,7 @@ def main() -> int:
         "--contacts", type=int, default=1_000_000, help="contacts for the CRM search bench"
     )
     args = parser.parse_args()
-    only = set(args.only or ["ingest", "lag", "inbox", "import", "crm", "campaigns"])
+    only = set(args.only or BENCHES)
 
     url = common.reset_database()
     from bench.setup_django import make_channel_tenant, setup
@@ -79,6 +93,18 @@ def main() -> int:
         from bench import campaigns
 
         campaigns.run(db_url=url)
+    if "webhooks" in only:
+        from bench import webhooks
+
+        webhooks.run(db_url=url)
+    if "autotag" in only:
+        from bench import autotag
+
+        autotag.run(db_url=url)
+    if "automation" in only:
+        from bench import automation
+
+        automation.run(db_url=url)
     return 0
 
 

@@ -75,6 +75,11 @@ INSTALLED_APPS = [
     "parley.broadcasts",
     "parley.scheduled",
     "parley.drips",
+    "parley.executions",
+    "parley.integrations",
+    "parley.routing",
+    "parley.autotag",
+    "parley.workflows",
 ]
 
 MIDDLEWARE = [
@@ -284,3 +289,15 @@ WHATSAPP_INGEST_POOL_SIZE = int(os.environ.get("WHATSAPP_INGEST_POOL_SIZE", "10"
 WHATSAPP_WEBHOOK_MAX_BYTES = int(os.environ.get("WHATSAPP_WEBHOOK_MAX_BYTES", str(5 * 1024 * 1024)))
 # After an unanswered send, how long to wait for Meta's status before resending.
 WHATSAPP_AMBIGUOUS_GRACE_SECONDS = int(os.environ.get("WHATSAPP_AMBIGUOUS_GRACE_SECONDS", "120"))
+
+# Outbound webhooks (parley.integrations). Loopback receivers are refused like
+# private addresses unless this allows them (development, demo and tests).
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", DEMO_MODE)
+WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", "10"))
+# Retries back off exponentially (with jitter) from this base for this long.
+WEBHOOKS_RETRY_BASE_SECONDS = float(os.environ.get("WEBHOOKS_RETRY_BASE_SECONDS", "10"))
+WEBHOOKS_RETRY_WINDOW_SECONDS = int(os.environ.get("WEBHOOKS_RETRY_WINDOW_SECONDS", "86400"))
+# An endpoint failing without a single success for this long is disabled.
+WEBHOOKS_DISABLE_AFTER_SECONDS = int(os.environ.get("WEBHOOKS_DISABLE_AFTER_SECONDS", "86400"))
+# Requests in flight at once per sender job.
+WEBHOOKS_CONCURRENCY = int(os.environ.get("WEBHOOKS_CONCURRENCY", "64"))

@@ -122,6 +122,11 @@ urlpatterns = [
     path("w/<slug:slug>/broadcasts/", include("parley.broadcasts.urls")),
     path("w/<slug:slug>/scheduled/", include("parley.scheduled.urls")),
     path("w/<slug:slug>/drips/", include("parley.drips.urls")),
+    path("w/<slug:slug>/automation/logs/", include("parley.executions.urls")),
+    path("w/<slug:slug>/automation/webhooks/", include("parley.integrations.urls")),
+    path("w/<slug:slug>/automation/routing/", include("parley.routing.urls")),
+    path("w/<slug:slug>/automation/rules/", include("parley.autotag.urls")),
+    path("w/<slug:slug>/automation/workflows/", include("parley.workflows.urls")),
     path("w/<slug:slug>/quick-replies/", inbox.quick_replies, name="quick_replies"),
     path(
         "w/<slug:slug>/quick-replies/<int:quick_reply_id>/",

@@ -15,16 +15,21 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 
+from parley.autotag.tests.seed import seed as seed_autotag
 from parley.broadcasts.tests.seed import seed as seed_broadcasts
 from parley.core.tenant import workspace_context
 from parley.crm.models import AttributeDefinition
 from parley.drips.tests.seed import seed as seed_drips
+from parley.executions.tests.seed import seed as seed_executions
+from parley.integrations.tests.seed import seed as seed_webhooks
 from parley.msgtemplates.tests.seed import seed as seed_templates
+from parley.routing.tests.seed import seed as seed_routing
 from parley.scheduled.tests.seed import seed as seed_scheduled
 from parley.search.models import SavedSearch
 from parley.segments.tests.world import seed_segment
 from parley.tenancy.actions import do_invite
 from parley.transfer.tests.helpers import make_transfers
+from parley.workflows.tests.seed import seed as seed_workflows
 from tests.factories import Tenant, actor_for, seed_deal_and_task, seed_inbox, seed_note
 from tests.urlwalk import all_routes
 
@@ -84,6 +89,11 @@ def _param_values(a: Tenant) -> dict[str, str]:
         **seed_broadcasts(a),
         **seed_scheduled(a),
         **seed_drips(a),
+        **seed_webhooks(a),
+        **seed_executions(a),
+        **seed_routing(a),
+        **seed_autotag(a),
+        **seed_workflows(a),
     }
 
 
@@ -119,6 +129,9 @@ PLAUSIBLE_BODY = {
     "scopes": ["workspace:read"],
     "timezone": "UTC",
     "default_country": "US",
+    "mode": "none",
+    "team_id": None,
+    "by": 1,
 }
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from parley.broadcasts import audience, quota
 from parley.broadcasts.models import AudienceKind, Broadcast, Status
+from parley.core import domain_events
 from parley.core.errors import ActionError, Conflict
 from parley.crm.models import Tag
 from parley.msgtemplates.render import validate_mapping
@@ -633,6 +634,9 @@ def _settle(broadcast: Broadcast, finished_at: datetime | None = None) -> bool:
     if broadcast.started_at is None:
         broadcast.started_at = broadcast.scheduled_at or broadcast.finished_at
     _touch(broadcast, ["status", "finished_at", "started_at"])
+    domain_events.emit(
+        broadcast.workspace_id, domain_events.BROADCAST_FINISHED, broadcast_id=broadcast.pk
+    )
     return True
 
 

@@ -11,20 +11,32 @@ some call sites are hot (inbound messages arrive by the thousand per second;
 ingest emits once per batch, with a list).
 
 A failing handler is logged and does not undo the caller's change: tagging a
-contact must not fail because a drip sequence has a bug. Each handler runs in
-a savepoint for that reason.
+contact must not fail because a drip sequence has a bug. Handlers run in a
+savepoint for that reason (see ``_dispatch``).
 
 Events and their data (ids are of the emitting workspace):
 
 - ``contact.created``: ``contact_ids: list[int]``
+- ``contact.updated``: ``contact_ids: list[int]``, ``fields: list[str]`` (the changed
+  fields; a custom attribute is ``"attributes.<key>"``)
 - ``contact.tagged`` / ``contact.untagged``: ``contact_ids: list[int]``, ``tag_id: int``
 - ``contact.opted_out``: ``contact_ids: list[int]``
 - ``message.received``: ``messages: list[ReceivedMessage]`` (one batch of inbound messages)
+- ``message.status_changed``: ``statuses: list[StatusChange]`` (one batch)
+- ``conversation.opened``: ``conversation_ids: list[int]`` (new, or reopened after resolve)
+- ``conversation.assigned``: ``conversation_ids: list[int]``, ``user_id: int | None``,
+  ``team_id: int | None``
+- ``conversation.resolved``: ``conversation_ids: list[int]``
+- ``deal.changed``: ``deal_ids: list[int]``, ``created: bool``
+- ``broadcast.finished``: ``broadcast_id: int``
+- ``workflow.failed``: ``workflow_id: int``, ``execution_id: int``, ``error: str``
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,15 +44,39 @@ from typing import Any
 import structlog
 from django.db import transaction
 
+from parley.core import interest
+
 log = structlog.get_logger(__name__)
 
 CONTACT_CREATED = "contact.created"
+CONTACT_UPDATED = "contact.updated"
 CONTACT_TAGGED = "contact.tagged"
 CONTACT_UNTAGGED = "contact.untagged"
 CONTACT_OPTED_OUT = "contact.opted_out"
 MESSAGE_RECEIVED = "message.received"
+MESSAGE_STATUS_CHANGED = "message.status_changed"
+CONVERSATION_OPENED = "conversation.opened"
+CONVERSATION_ASSIGNED = "conversation.assigned"
+CONVERSATION_RESOLVED = "conversation.resolved"
+DEAL_CHANGED = "deal.changed"
+BROADCAST_FINISHED = "broadcast.finished"
+WORKFLOW_FAILED = "workflow.failed"
 EVENTS = frozenset(
-    {CONTACT_CREATED, CONTACT_TAGGED, CONTACT_UNTAGGED, CONTACT_OPTED_OUT, MESSAGE_RECEIVED}
+    {
+        CONTACT_CREATED,
+        CONTACT_UPDATED,
+        CONTACT_TAGGED,
+        CONTACT_UNTAGGED,
+        CONTACT_OPTED_OUT,
+        MESSAGE_RECEIVED,
+        MESSAGE_STATUS_CHANGED,
+        CONVERSATION_OPENED,
+        CONVERSATION_ASSIGNED,
+        CONVERSATION_RESOLVED,
+        DEAL_CHANGED,
+        BROADCAST_FINISHED,
+        WORKFLOW_FAILED,
+    }
 )
 
 
@@ -53,12 +89,32 @@ class ReceivedMessage:
     conversation_id: int
     text: str
     received_at: datetime
+    channel_id: int = 0
+    type: str = "text"
+    # The id of the button or list row a customer tapped ("" for anything else).
+    reply_id: str = ""
+    # True when this message opened a new conversation (its first message).
+    first: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One outbound message's status moving forward, as ``message.status_changed`` carries it."""
+
+    message_id: int
+    conversation_id: int
+    status: str
+    error_code: int | None = None
 
 
 # handler(workspace_id, data)
 Handler = Callable[[int, Mapping[str, Any]], None]
 
 _handlers: dict[str, list[Handler]] = {}
+# Events waiting for the end of a ``batched()`` block, when inside one.
+_pending: contextvars.ContextVar[list[tuple[int, str, Mapping[str, Any]]] | None] = (
+    contextvars.ContextVar("parley_domain_events_pending", default=None)
+)
 
 
 def subscribe(event: str, handler: Handler) -> None:
@@ -77,13 +133,55 @@ def unsubscribe(event: str, handler: Handler) -> None:
 
 
 def emit(workspace_id: int, event: str, **data: Any) -> None:
-    """Tell the subscribers of ``event``; a no-op (one dict lookup) without any."""
-    handlers = _handlers.get(event)
-    if not handlers:
+    """Tell the subscribers of ``event``; a no-op (one dict lookup) without any.
+    Inside ``batched()`` the telling waits for the end of the block."""
+    if not _handlers.get(event):
         return
-    for handler in handlers:
-        try:
-            with transaction.atomic():
-                handler(workspace_id, data)
-        except Exception:
-            log.exception("domain_event_handler_failed", domain_event=event, handler=repr(handler))
+    pending = _pending.get()
+    if pending is not None:
+        pending.append((workspace_id, event, data))
+        return
+    _dispatch([(workspace_id, event, data)])
+
+
+@contextlib.contextmanager
+def batched() -> Iterator[None]:
+    """Collect the events emitted inside and tell them all at the end, in one
+    savepoint (an ingest batch emits four or five kinds of event; each
+    savepoint is two round trips on the hottest path). Handlers only enqueue
+    work, so telling them a few statements later changes nothing they see."""
+    if _pending.get() is not None:
+        yield  # joins the outer batch
+        return
+    token = _pending.set([])
+    try:
+        yield
+        events = _pending.get() or []
+    finally:
+        _pending.reset(token)
+    if events:
+        _dispatch(events)
+
+
+def _dispatch(events: list[tuple[int, str, Mapping[str, Any]]]) -> None:
+    """Run the handlers of ``events`` in one savepoint (two round trips in all,
+    and one read of each workspace's interest version). If one fails, that
+    savepoint is rolled back and the handlers run again one by one, each in
+    its own, skipping the failing one: the others' work still commits."""
+    try:
+        with interest.scope(), transaction.atomic():
+            for workspace_id, event, data in events:
+                for handler in _handlers.get(event, ()):
+                    handler(workspace_id, data)
+        return
+    except Exception:
+        log.warning("domain_event_handlers_retried_one_by_one", count=len(events))
+    for workspace_id, event, data in events:
+        for handler in _handlers.get(event, ()):
+            try:
+                with interest.scope(), transaction.atomic():
+                    handler(workspace_id, data)
+            except Exception:
+                log.exception(
+                    "domain_event_handler_failed", domain_event=event, handler=repr(handler)
+                )

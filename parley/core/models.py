@@ -50,3 +50,16 @@ class SearchTerm(TenantModel):
 
     def __str__(self) -> str:
         return self.term
+
+
+class InterestVersion(TenantModel):
+    """A workspace's version of "what its automation listens for" (see
+    parley/core/interest.py): bumped by every change to it."""
+
+    workspace = models.OneToOneField(
+        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", primary_key=True
+    )
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"workspace {self.pk}: v{self.version}"

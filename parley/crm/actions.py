@@ -181,6 +181,9 @@ def do_update_contact(
         fields=changed,
     )
     publish(actor.workspace.pk, "contact", contact.pk)
+    domain_events.emit(
+        actor.workspace.pk, domain_events.CONTACT_UPDATED, contact_ids=[contact.pk], fields=changed
+    )
     return contact
 
 
@@ -347,6 +350,12 @@ def do_set_attributes(*, actor: Actor, contact: Contact, values: dict[str, Any])
         summary=f"{actor.display_name} set {shown}",
         actor_id=actor.user_id,
         keys=changed,
+    )
+    domain_events.emit(
+        actor.workspace.pk,
+        domain_events.CONTACT_UPDATED,
+        contact_ids=[contact.pk],
+        fields=[f"attributes.{k}" for k in changed],
     )
     return contact
 

@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from parley.accounts.models import User
+from parley.core import domain_events
 from parley.core.errors import ActionError, Conflict
 from parley.core.events import publish
 from parley.crm.models import Contact
@@ -51,6 +52,14 @@ def _who(user: User | None) -> str:
 def _record(actor: Actor, deal: Deal, kind: str, data: dict[str, Any] | None = None) -> None:
     DealEvent.objects.create(
         workspace=actor.workspace, deal=deal, kind=kind, data=data or {}, actor=actor.user
+    )
+
+
+def _changed(actor: Actor, deal: Deal, *, created: bool) -> None:
+    """Tell open boards (live) and subscribers (webhooks, workflows)."""
+    publish(actor.workspace.pk, "deal", deal.pk)
+    domain_events.emit(
+        actor.workspace.pk, domain_events.DEAL_CHANGED, deal_ids=[deal.pk], created=created
     )
 
 
@@ -138,7 +147,7 @@ def do_create_deal(
         DealEvent.Kind.CREATED,
         {"stage": stage.name, "value": format_money(deal.value, deal.currency)},
     )
-    publish(actor.workspace.pk, "deal", deal.pk)
+    _changed(actor, deal, created=True)
     return deal
 
 
@@ -204,7 +213,7 @@ def do_update_deal(
             "updated_at",
         ]
     )
-    publish(actor.workspace.pk, "deal", deal.pk)
+    _changed(actor, deal, created=False)
     return deal
 
 
@@ -254,7 +263,7 @@ def do_move_deal(*, actor: Actor, deal: Deal, stage: Stage, position: int | None
             DealEvent.Kind.STAGE_CHANGED,
             {"from": old_stage.name, "to": stage.name, "to_id": stage.pk},
         )
-    publish(actor.workspace.pk, "deal", deal.pk)
+    _changed(actor, deal, created=False)
     return deal
 
 
@@ -268,7 +277,7 @@ def do_mark_won(*, actor: Actor, deal: Deal) -> Deal:
     deal.closed_at = deal.updated_at = timezone.now()
     deal.save(update_fields=["status", "lost_reason", "closed_at", "updated_at"])
     _record(actor, deal, DealEvent.Kind.WON, {"value": format_money(deal.value, deal.currency)})
-    publish(actor.workspace.pk, "deal", deal.pk)
+    _changed(actor, deal, created=False)
     return deal
 
 
@@ -287,7 +296,7 @@ def do_mark_lost(*, actor: Actor, deal: Deal, reason: str) -> Deal:
     deal.closed_at = deal.updated_at = timezone.now()
     deal.save(update_fields=["status", "lost_reason", "closed_at", "updated_at"])
     _record(actor, deal, DealEvent.Kind.LOST, {"reason": reason})
-    publish(actor.workspace.pk, "deal", deal.pk)
+    _changed(actor, deal, created=False)
     return deal
 
 
@@ -305,7 +314,7 @@ def do_reopen_deal(*, actor: Actor, deal: Deal) -> Deal:
     deal.updated_at = timezone.now()
     deal.save(update_fields=["status", "lost_reason", "closed_at", "position", "updated_at"])
     _record(actor, deal, DealEvent.Kind.REOPENED, {"from": was})
-    publish(actor.workspace.pk, "deal", deal.pk)
+    _changed(actor, deal, created=False)
     return deal
 
 

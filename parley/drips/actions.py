@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from parley.core import interest
 from parley.core.errors import ActionError, Conflict
 from parley.crm.models import Consent, Contact, Tag
 from parley.drips import engine
@@ -184,6 +185,7 @@ def do_create_sequence(*, actor: Actor, fields: SequenceFields) -> Sequence:
     sequence = Sequence(workspace=actor.workspace, created_by=actor.user)
     _apply_sequence(actor, sequence, fields)
     sequence.save()
+    interest.bump(actor.workspace.pk)
     audit(actor, "drip.created", target=str(sequence.pk), name=sequence.name)
     return sequence
 
@@ -202,6 +204,7 @@ def do_update_sequence(*, actor: Actor, sequence: Sequence, fields: SequenceFiel
         )
     sequence.updated_at = timezone.now()
     sequence.save()
+    interest.bump(actor.workspace.pk)
     if (
         sequence.active
         and sequence.trigger == Trigger.SEGMENT_ENTERED
@@ -223,6 +226,7 @@ def do_delete_sequence(*, actor: Actor, sequence: Sequence) -> None:
         outbox.cancel(workspace_id=actor.workspace.pk, source=engine.SOURCE, source_id=step_id)
     audit(actor, "drip.deleted", target=str(sequence.pk), name=sequence.name)
     sequence.delete()
+    interest.bump(actor.workspace.pk)
 
 
 def _activation_problems(actor: Actor, sequence: Sequence, steps: list[Step]) -> list[str]:
@@ -289,6 +293,7 @@ def do_activate(*, actor: Actor, sequence: Sequence) -> Sequence:
     sequence.active = True
     sequence.activated_at = sequence.updated_at = now
     sequence.save(update_fields=["active", "activated_at", "updated_at"])
+    interest.bump(actor.workspace.pk)
     for step in steps:
         outbox.release(
             workspace_id=actor.workspace.pk, source=engine.SOURCE, source_id=step.pk, not_before=now
@@ -311,6 +316,7 @@ def do_deactivate(*, actor: Actor, sequence: Sequence) -> Sequence:
     sequence.active = False
     sequence.updated_at = timezone.now()
     sequence.save(update_fields=["active", "updated_at"])
+    interest.bump(actor.workspace.pk)
     for step_id in Step.objects.filter(workspace=actor.workspace, sequence=sequence).values_list(
         "id", flat=True
     ):

@@ -16,7 +16,7 @@ import structlog
 
 from parley.core.errors import ActionError
 from parley.crm.models import Consent, Contact, ContactTag
-from parley.drips import engine
+from parley.drips import engine, execlog
 from parley.drips.models import Condition, Enrolment, Sequence, Step
 from parley.outbox.hooks import Finished, PrecheckItem
 from parley.segments.models import Segment
@@ -187,6 +187,9 @@ def on_finished(workspace_id: int, finished: list[Finished]) -> None:
     enrolments = _current(workspace_id, [f.item_id for f in finished], lock=True)
     if not enrolments:
         return
+    execlog.record_sends(
+        workspace_id, [(f, enrolments[f.item_id]) for f in finished if f.item_id in enrolments]
+    )
     opted_out = set(
         Contact.objects.filter(
             workspace_id=workspace_id,

@@ -1,23 +1,20 @@
 """Enrolment triggers and exits driven by domain events (parley.core.domain_events).
 
 The handlers run inside the emitting transaction (a tag action, an ingest
-batch), so each costs at most one query, to see whether any sequence of the
-workspace cares, and then enqueues one job; ``process`` does the work in
-that job. Inbound messages arrive by the thousand per second: a workspace
-without keyword sequences or reply exits pays one cheap query per batch and
-nothing else."""
+batch): each reads the workspace's sequences from a per-process summary
+(reloaded when a sequence changes, see core/interest) and enqueues one job
+when something cares; ``process`` does the work in that job. Inbound
+messages arrive by the thousand per second: a workspace without keyword
+sequences or reply exits pays nothing but the shared interest version."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
-from django.db.models import Q
-
 from parley.core import domain_events as events
+from parley.core import interest
 from parley.core.errors import ActionError
 from parley.core.jobs import enqueue
 from parley.drips import engine
@@ -45,38 +42,53 @@ def _ids(data: Mapping[str, Any]) -> list[int]:
 # -- handlers (in the emitting transaction) -----------------------------------------------
 
 
+def _load_summary(workspace_id: int) -> list[dict[str, Any]]:
+    return [
+        dict(row)
+        for row in Sequence.objects.filter(workspace_id=workspace_id).values(
+            "active",
+            "trigger",
+            "trigger_tag_id",
+            "goal_tag_id",
+            "goal_segment_id",
+            "exit_tag_id",
+            "exit_on_reply",
+            "keywords",
+        )
+    ]
+
+
+def _sequences(workspace_id: int) -> list[dict[str, Any]]:
+    """What the handlers need of the workspace's sequences, cached per process
+    until a sequence changes (core/interest): no query of its own per event."""
+    return interest.cached(workspace_id, "drips", lambda: _load_summary(workspace_id))
+
+
 def on_contact_created(workspace_id: int, data: Mapping[str, Any]) -> None:
     ids = _ids(data)
-    if ids and (
-        Sequence.objects.filter(
-            workspace_id=workspace_id, active=True, trigger=Trigger.CONTACT_CREATED
-        ).exists()
+    if ids and any(
+        s["active"] and s["trigger"] == Trigger.CONTACT_CREATED for s in _sequences(workspace_id)
     ):
         _enqueue(workspace_id, events.CONTACT_CREATED, {"contact_ids": ids})
 
 
 def on_tagged(workspace_id: int, data: Mapping[str, Any]) -> None:
     ids, tag_id = _ids(data), int(data["tag_id"])
-    if ids and (
-        Sequence.objects.filter(workspace_id=workspace_id)
-        .filter(
-            Q(active=True, trigger=Trigger.TAG_ADDED, trigger_tag_id=tag_id)
-            | Q(goal_tag_id=tag_id)
-            # A segment goal may be reached through tags too.
-            | Q(goal_segment__isnull=False)
-        )
-        .exists()
+    if ids and any(
+        (s["active"] and s["trigger"] == Trigger.TAG_ADDED and s["trigger_tag_id"] == tag_id)
+        or s["goal_tag_id"] == tag_id
+        # A segment goal may be reached through tags too.
+        or s["goal_segment_id"] is not None
+        for s in _sequences(workspace_id)
     ):
         _enqueue(workspace_id, events.CONTACT_TAGGED, {"contact_ids": ids, "tag_id": tag_id})
 
 
 def on_untagged(workspace_id: int, data: Mapping[str, Any]) -> None:
     ids, tag_id = _ids(data), int(data["tag_id"])
-    if (
-        ids
-        and Sequence.objects.filter(workspace_id=workspace_id)
-        .filter(Q(exit_tag_id=tag_id) | Q(goal_segment__isnull=False))
-        .exists()
+    if ids and any(
+        s["exit_tag_id"] == tag_id or s["goal_segment_id"] is not None
+        for s in _sequences(workspace_id)
     ):
         _enqueue(workspace_id, events.CONTACT_UNTAGGED, {"contact_ids": ids, "tag_id": tag_id})
 
@@ -92,28 +104,26 @@ def on_opted_out(workspace_id: int, data: Mapping[str, Any]) -> None:
 
 
 def on_message_received(workspace_id: int, data: Mapping[str, Any]) -> None:
-    """One query per ingest batch: the keywords of active keyword sequences,
-    and whether any sender is in a sequence that ends on a reply."""
+    """The keywords of active keyword sequences (cached), and whether any
+    sender is in a sequence that ends on a reply (one query, only when an
+    active sequence ends on replies)."""
     messages: list[events.ReceivedMessage] = list(data.get("messages") or [])
     if not messages:
         return
-    contact_ids = sorted({m.contact_id for m in messages})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT (SELECT coalesce(jsonb_agg(s.keywords), '[]'::jsonb) FROM drips_sequence s
-                        WHERE s.workspace_id = %s AND s.active AND s.trigger = %s),
-                      EXISTS (SELECT 1 FROM drips_enrolment e
-                                JOIN drips_sequence s
-                                  ON s.id = e.sequence_id AND s.workspace_id = e.workspace_id
-                               WHERE e.workspace_id = %s AND e.state = 'active'
-                                 AND e.contact_id = ANY(%s) AND s.exit_on_reply)""",
-            [workspace_id, Trigger.KEYWORD, workspace_id, contact_ids],
-        )
-        row = cursor.fetchone()
-    keyword_lists, replying = row or ("[]", False)
-    if isinstance(keyword_lists, str):
-        # Django's connection hands jsonb back as text.
-        keyword_lists = json.loads(keyword_lists)
+    sequences = _sequences(workspace_id)
+    keyword_lists = [
+        s["keywords"] for s in sequences if s["active"] and s["trigger"] == Trigger.KEYWORD
+    ]
+    replying = False
+    if any(s["active"] and s["exit_on_reply"] for s in sequences):
+        # Enrolments change all the time: this one is asked every batch.
+        contact_ids = sorted({m.contact_id for m in messages})
+        replying = Enrolment.objects.filter(
+            workspace_id=workspace_id,
+            state=Enrolment.State.ACTIVE,
+            contact_id__in=contact_ids,
+            sequence__exit_on_reply=True,
+        ).exists()
     keywords = {normalize_keyword(str(k)) for words in keyword_lists or [] for k in words or []}
     payload: dict[str, Any] = {}
     if keywords:

@@ -13,7 +13,7 @@ from parley.tenancy.roles import Cap
 def access_conversation(actor: Actor, conversation_id: int) -> Conversation:
     actor.require(Cap.CONVERSATIONS_READ)
     conversation = (
-        Conversation.objects.select_related("contact", "channel", "assignee")
+        Conversation.objects.select_related("contact", "channel", "assignee", "team")
         .filter(workspace=actor.workspace, id=conversation_id)
         .first()
     )
@@ -44,7 +44,7 @@ def conversation_list(
 ) -> QuerySet[Conversation]:
     """The inbox list: mine / unassigned / all, by status, searched by name or number."""
     actor.require(Cap.CONVERSATIONS_READ)
-    qs = Conversation.objects.select_related("contact", "channel", "assignee").filter(
+    qs = Conversation.objects.select_related("contact", "channel", "assignee", "team").filter(
         workspace=actor.workspace
     )
     if view == "mine":

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from parley.core import domain_events
 from parley.core.errors import ActionError, Conflict
 from parley.core.events import publish
 from parley.core.jobs import enqueue
@@ -290,9 +291,18 @@ def do_assign(*, actor: Actor, conversation: Conversation, user_id: int | None) 
             code="invalid_assignee",
             field="assignee_id",
         )
+    changed = conversation.assignee_id != user_id
     conversation.assignee_id = user_id
     conversation.save(update_fields=["assignee"])
     publish(actor.workspace.pk, "conversation", conversation.pk)
+    if changed:
+        domain_events.emit(
+            actor.workspace.pk,
+            domain_events.CONVERSATION_ASSIGNED,
+            conversation_ids=[conversation.pk],
+            user_id=user_id,
+            team_id=getattr(conversation, "team_id", None),
+        )
     return conversation
 
 
@@ -314,10 +324,23 @@ def do_change_status(
             )
     else:
         snoozed_until = None
+    previous = conversation.status
     conversation.status = status
     conversation.snoozed_until = snoozed_until
     conversation.save(update_fields=["status", "snoozed_until"])
     publish(actor.workspace.pk, "conversation", conversation.pk)
+    if previous != status and status == Conversation.Status.RESOLVED:
+        domain_events.emit(
+            actor.workspace.pk,
+            domain_events.CONVERSATION_RESOLVED,
+            conversation_ids=[conversation.pk],
+        )
+    elif previous == Conversation.Status.RESOLVED and status == Conversation.Status.OPEN:
+        domain_events.emit(
+            actor.workspace.pk,
+            domain_events.CONVERSATION_OPENED,
+            conversation_ids=[conversation.pk],
+        )
     return conversation
 
 

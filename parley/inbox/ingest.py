@@ -36,7 +36,14 @@ from parley.inbox.models import Conversation, Message
 from parley.inbox.statuses import apply_statuses
 from parley.whatsapp.actions import apply_template_status
 from parley.whatsapp.models import Channel, WebhookEvent
-from parley.whatsapp.payloads import MEDIA_TYPES, PayloadError, changes, summary, timestamp
+from parley.whatsapp.payloads import (
+    MEDIA_TYPES,
+    PayloadError,
+    changes,
+    reply_id,
+    summary,
+    timestamp,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -133,8 +140,11 @@ def process_batch(workspace_id: int) -> Outcome | None:
         event.problem = "; ".join(problems["notes"])[:300]
         event.processed_at = now
         outcome.ignored += problems["notes"]
-    _store_inbound(workspace_id, inbound, outcome)
-    outcome.statuses = apply_statuses(workspace_id, statuses)
+    # The batch's domain events (contacts, messages, conversations, statuses)
+    # are told together at its end: one savepoint, one interest version read.
+    with domain_events.batched():
+        _store_inbound(workspace_id, inbound, outcome)
+        outcome.statuses = apply_statuses(workspace_id, statuses)
     update_rows(events, ["state", "problem", "processed_at"])
     # NOTIFY is transactional: browsers hear of the batch as it commits.
     publish_many(workspace_id, "conversation", sorted(outcome.conversation_ids))
@@ -245,7 +255,29 @@ def _store_inbound(workspace_id: int, items: list[Inbound], outcome: Outcome) ->
         )
     Message.objects.bulk_create(messages)
     _consent_keywords(fresh, contacts)
-    # One call per batch (drips, workflows): subscribers only enqueue jobs.
+    touched: dict[int, Conversation] = {}
+    # Before _touch: a conversation no customer message reached yet, or a
+    # resolved one, opens with this batch (a snoozed one just wakes up).
+    first_ids = {c.pk for c in conversations.values() if c.last_inbound_at is None}
+    opened_ids = {
+        c.pk
+        for c in conversations.values()
+        if c.last_inbound_at is None or c.status == Conversation.Status.RESOLVED
+    }
+    firsts: set[int] = set()
+    first_messages: set[int] = set()
+    for message in sorted(messages, key=lambda m: m.created_at):
+        conversation = message.conversation
+        if conversation.pk in first_ids and conversation.pk not in firsts:
+            firsts.add(conversation.pk)
+            first_messages.add(message.pk)
+        _touch(conversation, message)
+        touched[conversation.pk] = conversation
+        outcome.messages += 1
+        outcome.conversation_ids.add(conversation.pk)
+        if message.type in MEDIA_TYPES:
+            outcome.media_message_ids.append(message.pk)
+    # One call per batch (drips, workflows, rules, webhooks): subscribers only enqueue jobs.
     domain_events.emit(
         workspace_id,
         domain_events.MESSAGE_RECEIVED,
@@ -256,19 +288,18 @@ def _store_inbound(workspace_id: int, items: list[Inbound], outcome: Outcome) ->
                 conversation_id=m.conversation_id,
                 text=m.text,
                 received_at=m.created_at,
+                channel_id=m.conversation.channel_id,
+                type=m.type,
+                reply_id=reply_id(m.payload),
+                first=m.pk in first_messages,
             )
             for m in messages
         ],
     )
-    touched: dict[int, Conversation] = {}
-    for message in messages:
-        conversation = message.conversation
-        _touch(conversation, message)
-        touched[conversation.pk] = conversation
-        outcome.messages += 1
-        outcome.conversation_ids.add(conversation.pk)
-        if message.type in MEDIA_TYPES:
-            outcome.media_message_ids.append(message.pk)
+    if opened_ids:
+        domain_events.emit(
+            workspace_id, domain_events.CONVERSATION_OPENED, conversation_ids=sorted(opened_ids)
+        )
     update_rows(
         list(touched.values()),
         [

@@ -25,6 +25,7 @@ from django.utils import timezone
 from parley.core.tenant import workspace_context
 from parley.crm.models import Contact
 from parley.inbox.models import Conversation, Message
+from parley.inbox.statuses import emit_status_changes
 from parley.inbox.window import window_open
 from parley.whatsapp import cloud
 from parley.whatsapp.access import credentials
@@ -129,6 +130,7 @@ def _fail(message: Message, code: int | None, reason: str) -> None:
     message.error_code = code
     message.error_reason = reason[:500]
     message.save(update_fields=["status", "error_code", "error_reason"])
+    emit_status_changes(message.workspace_id, [message])
 
 
 def _locked(message_id: int) -> Message | None:
@@ -149,6 +151,8 @@ def _record_sent(workspace_id: int, message_id: int, wamid: str) -> Attempt:
             message.sent_at = message.sent_at or timezone.now()
             fields += ["status", "sent_at"]
         message.save(update_fields=fields)
+        if "status" in fields:
+            emit_status_changes(workspace_id, [message])
         # Segments filter on it ("not messaged for 30 days"); GREATEST keeps it
         # monotonic when sends finish out of order.
         # (PostgreSQL's GREATEST ignores a NULL.)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from parley.core import domain_events
 from parley.core.bulk import update_rows
 from parley.inbox.models import Message
 from parley.whatsapp.errors import CloudApiError
@@ -75,7 +76,25 @@ def apply_statuses(workspace_id: int, statuses: list[dict[str, Any]]) -> int:
             list(changed.values()),
             ["wamid", "status", "error_code", "error_reason", "sent_at", "delivered_at", "read_at"],
         )
+        emit_status_changes(workspace_id, list(changed.values()))
     return len(changed)
+
+
+def emit_status_changes(workspace_id: int, messages: list[Message]) -> None:
+    """Tell subscribers (webhooks, workflows) which messages moved on, in one call."""
+    domain_events.emit(
+        workspace_id,
+        domain_events.MESSAGE_STATUS_CHANGED,
+        statuses=[
+            domain_events.StatusChange(
+                message_id=m.pk,
+                conversation_id=m.conversation_id,
+                status=m.status,
+                error_code=m.error_code,
+            )
+            for m in messages
+        ],
+    )
 
 
 def _apply(message: Message, status: dict[str, Any]) -> bool:

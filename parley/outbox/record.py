@@ -13,6 +13,7 @@ import structlog
 from django.db import connection
 from django.utils import timezone
 
+from parley.core import domain_events
 from parley.core.bulk import int_array
 from parley.outbox.models import OutboundItem
 from parley.outbox.pacing import Result
@@ -73,6 +74,7 @@ def record(workspace_id: int, results: list[Result]) -> Outcome:
             retry.append((r, now + backoff(attempts.get(r.send.item_id, 1))))
         else:
             failed.append((r, exc.reason[:300], exc.code))
+    changes: list[tuple[int, int, str, int | None]] = []
     with connection.cursor() as cursor:
         if sent:
             # Ids as one array literal and wamids as one JSON document: psycopg
@@ -85,13 +87,15 @@ def record(workspace_id: int, results: list[Result]) -> Outcome:
                                         ELSE m.status END,
                           sent_at = COALESCE(m.sent_at, to_timestamp(v.a))
                      FROM jsonb_to_recordset(%s::jsonb) AS v(i bigint, w text, a float8)
-                    WHERE m.id = v.i AND m.workspace_id = %s""",
+                    WHERE m.id = v.i AND m.workspace_id = %s
+                RETURNING m.id, m.conversation_id, m.status, m.error_code""",
                 [
                     # When Meta answered, not when the answer was saved.
                     json.dumps([{"i": r.send.message_id, "w": r.wamid, "a": r.at} for r in sent]),
                     workspace_id,
                 ],
             )
+            changes += cursor.fetchall()
             cursor.execute(
                 """UPDATE outbox_outbounditem SET state = 'sent', finished_at = %s, reason = ''
                     WHERE id = ANY(%s::bigint[]) AND workspace_id = %s""",
@@ -109,7 +113,8 @@ def record(workspace_id: int, results: list[Result]) -> Outcome:
                       SET status = 'failed', error_code = v.code, error_reason = v.reason
                      FROM unnest(%s::bigint[], %s::int[], %s::text[]) AS v(id, code, reason)
                     WHERE m.id = v.id AND m.workspace_id = %s
-                      AND m.status IN ('queued', 'sending')""",
+                      AND m.status IN ('queued', 'sending')
+                RETURNING m.id, m.conversation_id, m.status, m.error_code""",
                 [
                     [r.send.message_id for r, _reason, _code in failed],
                     [code for _r, _reason, code in failed],
@@ -117,6 +122,7 @@ def record(workspace_id: int, results: list[Result]) -> Outcome:
                     workspace_id,
                 ],
             )
+            changes += cursor.fetchall()
             cursor.execute(
                 """UPDATE outbox_outbounditem i
                       SET state = 'failed', finished_at = %s, reason = v.reason, error_code = v.code
@@ -150,6 +156,17 @@ def record(workspace_id: int, results: list[Result]) -> Outcome:
                     workspace_id,
                 ],
             )
+    if changes:
+        domain_events.emit(
+            workspace_id,
+            domain_events.MESSAGE_STATUS_CHANGED,
+            statuses=[
+                domain_events.StatusChange(
+                    message_id=m, conversation_id=c, status=st, error_code=code
+                )
+                for m, c, st, code in changes
+            ],
+        )
     outcome.sent = len(sent)
     outcome.failed = len(failed)
     outcome.retried = len(retry)

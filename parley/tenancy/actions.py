@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from parley.core import interest
 from parley.core.errors import ActionError, Conflict
 from parley.core.mail import send_on_commit
 from parley.core.tenant import activate_workspace
@@ -112,6 +113,8 @@ def do_update_workspace(
     if mark_read_on_open is not None:
         workspace.mark_read_on_open = mark_read_on_open
     workspace.save(update_fields=["name", "timezone", "default_country", "mark_read_on_open"])
+    # Business hours are judged in the workspace's zone (core/interest).
+    interest.bump(workspace.pk)
     record(actor, "workspace.updated", workspace.name)
     return workspace
 

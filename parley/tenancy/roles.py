@@ -31,6 +31,11 @@ class Cap(StrEnum):
     # Templates, broadcasts and drips: everyone reads them; admins run them.
     CAMPAIGNS_READ = "campaigns.read"
     CAMPAIGNS_MANAGE = "campaigns.manage"
+    # Outbound webhooks carry customer data to third parties: admins only, to see or change.
+    WEBHOOKS_MANAGE = "webhooks.manage"
+    # Execution logs hold webhook bodies and workflow HTTP-call inputs (URLs,
+    # headers): admins only, like the webhooks and workflows they log.
+    EXECUTIONS_READ = "executions.read"
     BILLING_MANAGE = "billing.manage"
     WORKSPACE_DELETE = "workspace.delete"
 
@@ -46,6 +51,8 @@ _ADMIN = _AGENT | {
     Cap.TOKENS_MANAGE,
     Cap.CONTACTS_TRANSFER,
     Cap.CAMPAIGNS_MANAGE,
+    Cap.WEBHOOKS_MANAGE,
+    Cap.EXECUTIONS_READ,
 }
 _OWNER = _ADMIN | {Cap.BILLING_MANAGE, Cap.WORKSPACE_DELETE}
 
@@ -70,6 +77,8 @@ SCOPE_FOR_CAP: dict[Cap, str] = {
     Cap.CONTACTS_TRANSFER: "contacts:transfer",
     Cap.CAMPAIGNS_READ: "campaigns:read",
     Cap.CAMPAIGNS_MANAGE: "campaigns:write",
+    Cap.WEBHOOKS_MANAGE: "webhooks:write",
+    Cap.EXECUTIONS_READ: "executions:read",
     Cap.BILLING_MANAGE: "billing:write",
     Cap.WORKSPACE_DELETE: "workspace:delete",
 }

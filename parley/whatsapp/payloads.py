@@ -60,6 +60,21 @@ def changes(payload: Any) -> Iterator[Change]:
             )
 
 
+def reply_id(message: dict[str, Any]) -> str:
+    """The id of the button or list row an inbound message answers ("" if none):
+    what a workflow waiting on a question matches its branches against."""
+    kind = message.get("type")
+    body = message.get(kind) if isinstance(kind, str) else None
+    if not isinstance(body, dict):
+        return ""
+    if kind == "interactive":
+        reply = body.get("button_reply") or body.get("list_reply") or {}
+        return str(reply.get("id") or "") if isinstance(reply, dict) else ""
+    if kind == "button":  # a template's quick-reply button
+        return str(body.get("payload") or "")
+    return ""
+
+
 def summary(message: dict[str, Any]) -> tuple[str, str]:
     """(type, text) of an inbound message, the text being what a person reads."""
     kind = str(message.get("type") or "unsupported")

@@ -14,6 +14,7 @@ from parley.ops.management.commands.seed_demo import DEMO_EMAIL
 from parley.segments.compiler import count_matching
 from parley.segments.models import Segment
 from parley.todos.models import Task
+from parley.workflows.models import Workflow
 
 pytestmark = pytest.mark.django_db
 
@@ -32,3 +33,5 @@ def test_seed_demo_twice_seeds_the_crm_once() -> None:
         segment = Segment.objects.get()
         # Grace is VIP and opted in; Aiko is VIP but gave no consent.
         assert count_matching(workspace_id, segment.definition) == 1
+        workflow = Workflow.objects.get()
+        assert workflow.enabled and workflow.trigger_type == "message_received"

@@ -74,8 +74,9 @@ def test_import_wizard_from_upload_to_summary(
         shot(page, "transfer-mapping")
         page.get_by_role("button", name="Start import").click()
         # Queued until a worker (here: this test) picks it up.
+        # (The start posts the whole file again: allow a slow, shared machine.)
         expect(page.locator("#import-progress h2")).to_have_text(
-            re.compile("Waiting to start…|Importing…")
+            re.compile("Waiting to start…|Importing…"), timeout=20_000
         )
 
         with workspace_context(tenant.workspace.pk):

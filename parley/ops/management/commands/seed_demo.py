@@ -15,6 +15,7 @@ from parley.accounts.models import User
 from parley.core.crypto import decrypt
 from parley.core.tenant import activate_user, workspace_context
 from parley.inbox.models import Conversation
+from parley.ops.demo_automation import seed_demo_automation
 from parley.ops.demo_crm import seed_demo_crm
 from parley.tenancy.access import user_memberships
 from parley.tenancy.actions import do_create_workspace
@@ -54,6 +55,7 @@ class Command(BaseCommand):
                 user.save(update_fields=["last_workspace_id"])
         with workspace_context(workspace.pk):
             seed_demo_crm(Actor(workspace=workspace, role=Role.OWNER, user=user))
+            seed_demo_automation(Actor(workspace=workspace, role=Role.OWNER, user=user))
         if options["simulator"]:
             self._connect_simulator(options["simulator"], workspace.pk, user)
         self.stdout.write(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
