@@ -163,19 +163,39 @@ def batched() -> Iterator[None]:
         _dispatch(events)
 
 
+MAX_ROUNDS = 10
+
+
 def _dispatch(events: list[tuple[int, str, Mapping[str, Any]]]) -> None:
     """Run the handlers of ``events`` in one savepoint (two round trips in all,
-    and one read of each workspace's interest version). If one fails, that
-    savepoint is rolled back and the handlers run again one by one, each in
-    its own, skipping the failing one: the others' work still commits."""
+    and one read of each workspace's interest version). Events the handlers
+    emit themselves (a rule tagging a contact) are told in the same savepoint,
+    after the current ones. If a handler fails, the savepoint is rolled back
+    and every handler runs again one by one, each in its own, skipping the
+    failing one: the others' work still commits."""
+    token = _pending.set([])
     try:
         with interest.scope(), transaction.atomic():
-            for workspace_id, event, data in events:
-                for handler in _handlers.get(event, ()):
-                    handler(workspace_id, data)
-        return
+            queue = events
+            for _round in range(MAX_ROUNDS):
+                for workspace_id, event, data in queue:
+                    for handler in _handlers.get(event, ()):
+                        handler(workspace_id, data)
+                queue = _pending.get() or []
+                if not queue:
+                    return
+                _pending.set([])
+            log.warning("domain_events_chain_cut", rounds=MAX_ROUNDS)
+            return
     except Exception:
         log.warning("domain_event_handlers_retried_one_by_one", count=len(events))
+    finally:
+        _pending.reset(token)
+    _one_by_one(events)
+
+
+def _one_by_one(events: list[tuple[int, str, Mapping[str, Any]]]) -> None:
+    # Outside any batch here: events the handlers emit are told at once.
     for workspace_id, event, data in events:
         for handler in _handlers.get(event, ()):
             try:

@@ -193,3 +193,30 @@ def test_deal_changes_are_told(tenant_a: Tenant, heard: Heard) -> None:
         {"deal_ids": [deal.pk], "created": True},
         {"deal_ids": [deal.pk], "created": False},
     ]
+
+
+def test_a_batch_tells_its_events_at_its_end_with_their_own_events_after(
+    tenant_a: Tenant, heard: Heard
+) -> None:
+    order: list[str] = []
+
+    def tagger(workspace_id: int, data: Mapping[str, Any]) -> None:
+        order.append("created")
+        domain_events.emit(workspace_id, domain_events.CONTACT_TAGGED, contact_ids=[1], tag_id=9)
+
+    def tagged(workspace_id: int, data: Mapping[str, Any]) -> None:
+        order.append("tagged")
+
+    domain_events.subscribe(domain_events.CONTACT_CREATED, tagger)
+    domain_events.subscribe(domain_events.CONTACT_TAGGED, tagged)
+    try:
+        with workspace_context(tenant_a.workspace.pk), domain_events.batched():
+            domain_events.emit(
+                tenant_a.workspace.pk, domain_events.CONTACT_CREATED, contact_ids=[1]
+            )
+            assert order == []  # not yet: at the end of the batch
+        assert order == ["created", "tagged"]
+    finally:
+        domain_events.unsubscribe(domain_events.CONTACT_CREATED, tagger)
+        domain_events.unsubscribe(domain_events.CONTACT_TAGGED, tagged)
+    assert [e for e, _d in heard] == [domain_events.CONTACT_CREATED, domain_events.CONTACT_TAGGED]
