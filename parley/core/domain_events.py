@@ -164,6 +164,21 @@ def batched() -> Iterator[None]:
 
 
 MAX_ROUNDS = 10
+# Work handlers asked to do once, when every event of the telling is told.
+_at_end: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "parley_domain_events_at_end", default=None
+)
+
+
+def at_end(fn: Callable[[], None]) -> None:
+    """Run ``fn`` once after the handlers of the events being told (so that a
+    subscriber hearing several events of one batch can enqueue one job for
+    all of them); outside a telling, now."""
+    hooks = _at_end.get()
+    if hooks is None:
+        fn()
+    elif fn not in hooks:
+        hooks.append(fn)
 
 
 def _dispatch(events: list[tuple[int, str, Mapping[str, Any]]]) -> None:
@@ -173,7 +188,7 @@ def _dispatch(events: list[tuple[int, str, Mapping[str, Any]]]) -> None:
     after the current ones. If a handler fails, the savepoint is rolled back
     and every handler runs again one by one, each in its own, skipping the
     failing one: the others' work still commits."""
-    token = _pending.set([])
+    token, end_token = _pending.set([]), _at_end.set([])
     try:
         with interest.scope(), transaction.atomic():
             queue = events
@@ -181,17 +196,27 @@ def _dispatch(events: list[tuple[int, str, Mapping[str, Any]]]) -> None:
                 for workspace_id, event, data in queue:
                     for handler in _handlers.get(event, ()):
                         handler(workspace_id, data)
-                queue = _pending.get() or []
+                queue = _take(_pending)
+                if not queue:
+                    for hook in _take(_at_end):
+                        hook()
+                    queue = _take(_pending)
                 if not queue:
                     return
-                _pending.set([])
             log.warning("domain_events_chain_cut", rounds=MAX_ROUNDS)
             return
     except Exception:
         log.warning("domain_event_handlers_retried_one_by_one", count=len(events))
     finally:
         _pending.reset(token)
+        _at_end.reset(end_token)
     _one_by_one(events)
+
+
+def _take(var: contextvars.ContextVar[list[Any] | None]) -> list[Any]:
+    taken = var.get() or []
+    var.set([])
+    return taken
 
 
 def _one_by_one(events: list[tuple[int, str, Mapping[str, Any]]]) -> None:

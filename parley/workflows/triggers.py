@@ -11,6 +11,7 @@ refused (and logged) instead of triggering itself forever."""
 
 from __future__ import annotations
 
+import contextvars
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -37,19 +38,41 @@ def _enabled(workspace_id: int, *types: str) -> list[tuple[int, str, dict[str, A
     return [w for w in every if w[1] in types]
 
 
+# Starts heard during one telling of events, sent as one job at its end:
+# {(workspace id, chain): {workflow id: [subject, ...]}}.
+_pending: contextvars.ContextVar[
+    dict[tuple[int, tuple[int, ...]], dict[int, list[Subject]]] | None
+] = contextvars.ContextVar("parley_workflow_starts", default=None)
+
+
 def _start(workspace_id: int, matched: dict[int, list[Subject]]) -> None:
     from parley.workflows.engine import current_chain
-    from parley.workflows.tasks import start
 
+    matched = {w: subjects for w, subjects in matched.items() if subjects}
     if not matched:
         return
-    # One job for the whole batch, whatever number of workflows it starts:
-    # this runs inside the inbound transaction.
-    start.defer(
-        workspace_id=workspace_id,
-        starts=[[workflow_id, subjects] for workflow_id, subjects in matched.items() if subjects],
-        chain=list(current_chain.get()),
-    )
+    pending = _pending.get()
+    if pending is None:
+        pending = {}
+        _pending.set(pending)
+    key = (workspace_id, current_chain.get())
+    for workflow_id, subjects in matched.items():
+        pending.setdefault(key, {}).setdefault(workflow_id, []).extend(subjects)
+    # One job for everything an ingest batch starts (it tells several events).
+    domain_events.at_end(_flush)
+
+
+def _flush() -> None:
+    from parley.workflows.tasks import start
+
+    pending = _pending.get() or {}
+    _pending.set(None)
+    for (workspace_id, chain), starts in pending.items():
+        start.defer(
+            workspace_id=workspace_id,
+            starts=[[workflow_id, subjects] for workflow_id, subjects in starts.items()],
+            chain=list(chain),
+        )
 
 
 def message_matches(trigger: Mapping[str, Any], text: str, channel_id: int) -> bool:
