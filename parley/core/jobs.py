@@ -73,3 +73,32 @@ def tenant_task(
 def enqueue(task: Deferrable, *, workspace_id: int, **kwargs: Any) -> int:
     """Defer ``task`` for ``workspace_id`` in the current transaction; returns the job id."""
     return task.defer(workspace_id=workspace_id, **kwargs)
+
+
+def defer_in_django_transaction() -> None:
+    """Make every synchronous defer write its job row through Django's
+    connection, in the caller's transaction, in worker processes too.
+
+    The worker command swaps the app's connector for its own pool, so a job
+    that enqueued another (a workflow step sending a message, ingest waking
+    the drips) wrote that job on a separate connection that committed at
+    once: the new job could run before the rows it was about could be seen,
+    and find nothing. Web processes already use Django's connection; the
+    worker's own machinery defers asynchronously and is left alone."""
+    from procrastinate import manager
+    from procrastinate.contrib.django.django_connector import DjangoConnector
+
+    if getattr(manager.JobManager.batch_defer_jobs, "_parley", False):
+        return
+    django_jobs = manager.JobManager(DjangoConnector())
+    original = manager.JobManager.batch_defer_jobs
+
+    def batch_defer_jobs(
+        self: manager.JobManager, jobs: list[Any], connection: Any | None = None
+    ) -> list[Any]:
+        if connection is None and not isinstance(self.connector, DjangoConnector):
+            return original(django_jobs, jobs)
+        return original(self, jobs, connection)
+
+    batch_defer_jobs._parley = True  # type: ignore[attr-defined]
+    manager.JobManager.batch_defer_jobs = batch_defer_jobs  # type: ignore[method-assign]
