@@ -44,10 +44,12 @@ def run_workflow_jobs(*, until: datetime | None = None, limit: int = 200) -> lis
     for _ in range(limit):
         with connection.cursor() as cursor:
             cursor.execute(
+                # Only the per-workspace jobs: a periodic one (workflows.cron)
+                # may be deferred by a worker process of another test.
                 "SELECT id, task_name, args FROM procrastinate_jobs "
-                "WHERE status = 'todo' AND task_name LIKE 'workflows.%%' "
+                "WHERE status = 'todo' AND task_name = ANY(%s) "
                 "AND (scheduled_at IS NULL OR scheduled_at <= %s) ORDER BY id LIMIT 1",
-                [until or timezone.now()],
+                [list(TASKS), until or timezone.now()],
             )
             row = cursor.fetchone()
             if row is None:
