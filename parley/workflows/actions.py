@@ -71,9 +71,17 @@ def _give_ids(steps: list[Any]) -> None:
         if not isinstance(step, dict):
             raise ActionError("Each step must be an object.", code="invalid", field="steps")
         step.setdefault("id", defn.new_id())
-        for nested in (step.get("branches") or {}).values():
-            if isinstance(nested, list):
-                _give_ids(nested)
+        branches = step.get("branches", {})
+        if not isinstance(branches, dict) or not all(
+            isinstance(nested, list) for nested in branches.values()
+        ):
+            raise ActionError(
+                'A step\'s "branches" maps branch names to lists of steps.',
+                code="invalid",
+                field="steps",
+            )
+        for nested in branches.values():
+            _give_ids(nested)
 
 
 def _save_draft(workflow: Workflow) -> Workflow:

@@ -49,20 +49,20 @@ def summary(step: dict[str, Any], names: dict[str, dict[int, str]]) -> str:
         if step.get("mode") == "unassign":
             return "Unassign"
         if step.get("mode") == "team":
-            return "Team " + names["teams"].get(int(step.get("team_id") or 0), "?")
-        return names["members"].get(int(step.get("user_id") or 0), "?")
+            return "Team " + names["teams"].get((defn.int_of(step, "team_id") or 0), "?")
+        return names["members"].get((defn.int_of(step, "user_id") or 0), "?")
     if kind == "set_status":
         return str(step.get("status") or "")
     if kind in ("create_task", "create_deal"):
         return str(step.get("title") or "")
     if kind == "move_deal":
-        return names["stages"].get(int(step.get("stage_id") or 0), "?")
+        return names["stages"].get((defn.int_of(step, "stage_id") or 0), "?")
     if kind in ("drip_enrol", "drip_remove"):
-        return names["sequences"].get(int(step.get("sequence_id") or 0), "?")
+        return names["sequences"].get((defn.int_of(step, "sequence_id") or 0), "?")
     if kind == "wait":
         if step.get("until"):
             return f"until {step['until']}"
-        minutes = int(step.get("minutes") or 0)
+        minutes = defn.int_of(step, "minutes") or 0
         if minutes and minutes % 1440 == 0:
             return f"{minutes // 1440} day(s)"
         if minutes and minutes % 60 == 0:
@@ -220,7 +220,7 @@ def trigger_summary(trigger: dict[str, Any], names: dict[str, dict[int, str]]) -
             return f"{label}: matching /{trigger.get('pattern')}/"
         return f"{label}: any message"
     if kind in ("tag_added", "tag_removed"):
-        return f"{label}: {names['tags'].get(int(trigger.get('tag_id') or 0), '?')}"
+        return f"{label}: {names['tags'].get((defn.int_of(trigger, 'tag_id') or 0), '?')}"
     if kind == "attribute_changed":
         return f"{label}: {trigger.get('key')}"
     if kind == "schedule":

@@ -251,6 +251,12 @@ def _text(step: Step, key: str, limit: int = 4096) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
+def int_of(step: Step, key: str) -> int | None:
+    """An id or amount as typed in a draft (which may come from the API as
+    any JSON): the integer, or None."""
+    return _int(step, key)
+
+
 def _int(step: Step, key: str) -> int | None:
     value = step.get(key)
     if isinstance(value, bool):
@@ -353,6 +359,10 @@ def step_problems(step: Step) -> list[str]:
         problems.append("Choose open, pending or resolved.")
     if kind == "create_task" and not _text(step, "title"):
         problems.append("Give the task a title.")
+    if kind == "create_task":
+        days = _int(step, "due_days") if step.get("due_days") not in (None, "") else 0
+        if days is None or not 0 <= days <= 3650:
+            problems.append("Make the task due in 0 to 3650 days.")
     if kind == "create_deal" and not _text(step, "title"):
         problems.append("Give the deal a title.")
     if kind == "move_deal" and _int(step, "stage_id") is None:

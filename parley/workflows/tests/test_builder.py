@@ -196,3 +196,40 @@ def test_the_api_creates_publishes_and_starts_runs(tenant_a: Tenant) -> None:
     assert contact.attributes == {"order": "A-1001"}
     runs = api.get(f"/api/v1/workflows/{workflow_id}/runs", headers=headers).json()
     assert [r["status"] for r in runs] == ["succeeded"]
+
+
+def test_odd_json_through_the_api_gets_a_clear_error_and_the_page_still_opens(
+    tenant_a: Tenant,
+) -> None:
+    headers = {"Authorization": f"Bearer {tenant_a.raw_token}"}
+    api = Client()
+    bad = api.post(
+        "/api/v1/workflows",
+        {"name": "Odd", "definition": {"steps": [{"type": "condition", "branches": "then"}]}},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert bad.status_code == 400 and "branches" in bad.json()["message"]
+    odd = {
+        "trigger": {"type": "tag_added", "tag_id": "abc"},
+        "steps": [
+            {"type": "assign", "mode": "team", "team_id": "x"},
+            {"type": "create_task", "title": "T", "due_days": "soon"},
+        ],
+    }
+    created = api.post(
+        "/api/v1/workflows",
+        {"name": "Odd", "definition": odd},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert created.status_code == 201, created.content
+    workflow_id = created.json()["id"]
+    problems = api.get(f"/api/v1/workflows/{workflow_id}/problems", headers=headers).json()
+    messages = " ".join(p["message"] for p in problems)
+    assert "Choose the tag" in messages and "Choose the team" in messages
+    assert "0 to 3650 days" in messages
+    page = _client(tenant_a, tenant_a.owner).get(
+        f"/w/{tenant_a.workspace.slug}/automation/workflows/{workflow_id}/"
+    )
+    assert page.status_code == 200
