@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from parley.autotag.matching import CompiledRule, compile_rule
-from parley.autotag.models import Rule, RulesVersion
+from parley.autotag.models import Rule
+from parley.core import interest
 from parley.core.errors import ActionError
 from parley.crm.models import AttributeDefinition, Tag
 from parley.tenancy.actions import record
@@ -111,11 +111,8 @@ def check_fields(actor: Actor, fields: RuleFields, rule_id: int = 0) -> Compiled
 
 
 def _bump(actor: Actor) -> None:
-    updated = RulesVersion.objects.filter(workspace=actor.workspace).update(
-        version=F("version") + 1
-    )
-    if not updated:
-        RulesVersion.objects.get_or_create(workspace=actor.workspace, defaults={"version": 1})
+    # Every process recompiles the workspace's rules at its next message.
+    interest.bump(actor.workspace.pk)
 
 
 def _apply(rule: Rule, fields: RuleFields) -> None:

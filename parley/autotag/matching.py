@@ -12,6 +12,7 @@ there to fix it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,7 +143,7 @@ class CompiledRule:
     spans_pattern: regex.Pattern[str] | None = field(default=None, compare=False)
 
     def matches(
-        self, *, text: str, words: frozenset[str], first: bool, attributes: dict[str, Any] | None
+        self, *, text: str, words: frozenset[str], first: bool, attributes: Mapping[str, Any] | None
     ) -> bool:
         if self.kind == "keyword":
             if not self.words.isdisjoint(words):

@@ -56,13 +56,3 @@ class RuleStats(TenantModel):
     )
     hits = models.PositiveBigIntegerField(default=0)
     last_hit_at = models.DateTimeField(null=True, blank=True)
-
-
-class RulesVersion(TenantModel):
-    """Bumped by every rule change in the workspace; the inbound path reads
-    it once per batch to know whether its in-process compiled rules hold."""
-
-    version = models.PositiveBigIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["workspace"], name="autotag_version_unique")]

@@ -95,6 +95,9 @@ class ReceivedMessage:
     reply_id: str = ""
     # True when this message opened a new conversation (its first message).
     first: bool = False
+    # The contact's custom attributes as the batch read them (None: not
+    # passed; a subscriber that needs them reads them).
+    contact_attributes: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from parley.core import domain_events
+from parley.core import domain_events, interest
 from parley.core.errors import ActionError, Conflict
 from parley.core.events import publish
 from parley.crm import history
@@ -256,8 +256,12 @@ def do_save_tag(*, actor: Actor, tag: Tag | None, name: str, color: str = "#128c
         raise Conflict(f"There is a tag {name!r} already.", code="duplicate", field="name")
     if tag is None:
         tag = Tag(workspace=actor.workspace)
+    renamed = tag.pk is not None
     tag.name, tag.color = name, color
     tag.save()
+    if renamed:
+        # Automation compiled with tag names (rules' timeline entries) recompiles.
+        interest.bump(actor.workspace.pk)
     return tag
 
 
@@ -272,6 +276,9 @@ def do_ensure_tag(*, actor: Actor, name: str) -> Tag:
 def do_delete_tag(*, actor: Actor, tag: Tag) -> None:
     actor.require(Cap.CONTACTS_WRITE)
     tag.delete()
+    # Auto-tag rules and workflows compiled per process may name this tag:
+    # they recompile without it rather than write a row pointing at nothing.
+    interest.bump(actor.workspace.pk)
 
 
 @transaction.atomic

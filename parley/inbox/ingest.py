@@ -278,6 +278,7 @@ def _store_inbound(workspace_id: int, items: list[Inbound], outcome: Outcome) ->
         if message.type in MEDIA_TYPES:
             outcome.media_message_ids.append(message.pk)
     # One call per batch (drips, workflows, rules, webhooks): subscribers only enqueue jobs.
+    attributes = {c.pk: c.attributes for c in contacts.values()}
     domain_events.emit(
         workspace_id,
         domain_events.MESSAGE_RECEIVED,
@@ -292,6 +293,7 @@ def _store_inbound(workspace_id: int, items: list[Inbound], outcome: Outcome) ->
                 type=m.type,
                 reply_id=reply_id(m.payload),
                 first=m.pk in first_messages,
+                contact_attributes=attributes[m.conversation.contact_id],
             )
             for m in messages
         ],

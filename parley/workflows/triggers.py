@@ -1,9 +1,10 @@
 """From domain events to workflow runs.
 
 The handlers run inside the emitting transaction, some on the inbound hot
-path: each costs one indexed query (the enabled workflows of the workspace
-with that trigger type) when nothing is interested, and otherwise matches in
-memory and enqueues one start job per matched workflow for the whole batch.
+path: they read the workspace's enabled workflows from a per-process summary
+(core/interest: no query of their own while it holds), match in memory, and
+everything one telling of events starts goes out as one start job at its end
+(``domain_events.at_end``).
 
 Loops: a run's steps execute with ``engine.current_chain`` set, so events
 they cause start runs carrying that chain, and a workflow already in it is

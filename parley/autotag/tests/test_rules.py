@@ -199,6 +199,24 @@ def test_rule_changes_reach_the_cached_rules(tenant_a: Tenant, channel: Channel)
     assert _contact_tags(tenant_a, "15550023003") == {"hello"}
 
 
+def test_a_deleted_tag_leaves_the_cached_rules(tenant_a: Tenant, channel: Channel) -> None:
+    """The compiled rules are cached per process; deleting a tag one of them
+    adds must recompile them, or the next match would write a contact tag
+    pointing at no tag (a deferred key failing the whole ingest commit)."""
+    kept, doomed = _tag(tenant_a, "kept"), _tag(tenant_a, "doomed")
+    _rule(tenant_a, keywords=["hello"], contact_tag_ids=[kept.pk, doomed.pk])
+    inbound(tenant_a, channel, wa_id="15550023101", body="hello")
+    assert _contact_tags(tenant_a, "15550023101") == {"kept", "doomed"}
+    with workspace_context(tenant_a.workspace.pk):
+        from parley.crm.actions import do_delete_tag
+
+        do_delete_tag(actor=actor_for(tenant_a.workspace, tenant_a.owner), tag=doomed)
+    inbound(tenant_a, channel, wa_id="15550023102", body="hello")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the keys a commit would check
+    assert _contact_tags(tenant_a, "15550023102") == {"kept"}
+
+
 def test_queries_per_batch_with_200_rules(
     tenant_a: Tenant, channel: Channel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -223,18 +241,19 @@ def test_queries_per_batch_with_200_rules(
         contact = Contact.objects.get(wa_id="15550024001")
         conversation_id = contact.conversations.get().pk
 
-        def message(text: str) -> ReceivedMessage:
+        def message(text: str, attributes: dict[str, str] | None = None) -> ReceivedMessage:
             return ReceivedMessage(
                 message_id=1,
                 contact_id=contact.pk,
                 conversation_id=conversation_id,
                 text=text,
                 received_at=datetime.now(UTC),
+                contact_attributes=attributes,
             )
 
         with CaptureQueriesContext(connection) as nothing:
             engine.apply(tenant_a.workspace.pk, [message("no match here")] * 50)
-        assert len(nothing.captured_queries) == 1  # the version check only
+        assert len(nothing.captured_queries) == 1  # the interest version only
         # Our own writes only: the subscribers of contact.tagged (drips,
         # workflows) are measured by their owners.
         monkeypatch.setattr(domain_events, "_handlers", {})
@@ -242,7 +261,8 @@ def test_queries_per_batch_with_200_rules(
             engine.apply(tenant_a.workspace.pk, [message("word7 and word8")])
         # one read (the version), one write (tags, history, hit counts at once)
         assert len(matched.captured_queries) == 2, [q["sql"][:60] for q in matched.captured_queries]
-        # With an attribute rule, the contacts' attributes come with the version.
+        # With an attribute rule, the contacts' attributes come with the
+        # message (ingest read them), or are read when a caller left them out.
         AttributeDefinition.objects.create(
             workspace=tenant_a.workspace, key="tier", label="Tier", type="text"
         )
@@ -258,8 +278,14 @@ def test_queries_per_batch_with_200_rules(
         )
         engine.apply(tenant_a.workspace.pk, [message("recompile")])
         Contact.objects.filter(pk=contact.pk).update(attributes={"tier": "Gold"})
+        with CaptureQueriesContext(connection) as carried:
+            outcome = engine.apply(
+                tenant_a.workspace.pk, [message("nothing else", {"tier": "Gold"})] * 10
+            )
+        assert outcome is not None and len(outcome.hits) == 1
+        assert len(carried.captured_queries) == 2  # the version, the write
         with CaptureQueriesContext(connection) as attribute_read:
             outcome = engine.apply(tenant_a.workspace.pk, [message("nothing else")] * 10)
         assert outcome is not None and len(outcome.hits) == 1
-        assert len(attribute_read.captured_queries) == 2  # the read, the write
+        assert len(attribute_read.captured_queries) == 3  # the version, the read, the write
     assert _contact_tags(tenant_a, "15550024001") == {"t7", "t8"}
