@@ -88,11 +88,24 @@ class Message(TenantModel):
     status = models.CharField(max_length=16, choices=Status.choices)
     error_code = models.IntegerField(null=True, blank=True)
     error_reason = models.CharField(max_length=500, blank=True)
+    # Both indexed only where set (see Meta): most messages (every inbound
+    # one, every broadcast) have neither, and each index entry is work on the
+    # busiest table's inserts and non-HOT updates.
     reply_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # Sent as biz_opaque_callback_data: ties Meta's statuses to this row even
     # if the process died between Meta's answer and saving the wamid.
@@ -117,6 +130,17 @@ class Message(TenantModel):
         ]
         indexes = [
             models.Index(fields=["workspace", "conversation", "-id"], name="msg_ws_conv_idx"),
+            # For the foreign keys' ON DELETE SET NULL (a deleted user or message).
+            models.Index(
+                fields=["reply_to"],
+                condition=models.Q(reply_to__isnull=False),
+                name="msg_reply_to_idx",
+            ),
+            models.Index(
+                fields=["sent_by"],
+                condition=models.Q(sent_by__isnull=False),
+                name="msg_sent_by_idx",
+            ),
         ]
 
 

@@ -25,6 +25,23 @@ TIME_FIELD = {
     Message.Status.READ: "read_at",
 }
 
+# What applying a status reads and writes: not the payload or the text (a
+# broadcast's statuses arrive by the thousand a second, and decoding every
+# message's payload to change its status cost more than the update).
+LOADED = (
+    "id",
+    "workspace_id",
+    "conversation_id",
+    "wamid",
+    "idempotency_key",
+    "status",
+    "error_code",
+    "error_reason",
+    "sent_at",
+    "delivered_at",
+    "read_at",
+)
+
 
 def may_move(current: str, new: str) -> bool:
     if current == Message.Status.FAILED:
@@ -46,9 +63,9 @@ def apply_statuses(workspace_id: int, statuses: list[dict[str, Any]]) -> int:
     wamids = {str(s.get("id") or "") for s in wanted}
     by_wamid = {
         m.wamid: m
-        for m in Message.objects.select_for_update().filter(
-            workspace_id=workspace_id, wamid__in=wamids
-        )
+        for m in Message.objects.select_for_update()
+        .filter(workspace_id=workspace_id, wamid__in=wamids)
+        .only(*LOADED)
     }
     # A crash between Meta's answer and our commit leaves a row without its
     # wamid: the idempotency key Meta echoes back finds it.
@@ -61,8 +78,10 @@ def apply_statuses(workspace_id: int, statuses: list[dict[str, Any]]) -> int:
             except ValueError:
                 continue
     if keys:
-        for message in Message.objects.select_for_update().filter(
-            workspace_id=workspace_id, idempotency_key__in=keys, wamid__isnull=True
+        for message in (
+            Message.objects.select_for_update()
+            .filter(workspace_id=workspace_id, idempotency_key__in=keys, wamid__isnull=True)
+            .only(*LOADED)
         ):
             message.wamid = keys[message.idempotency_key]
             by_wamid[message.wamid] = message
