@@ -54,6 +54,10 @@ class Contact(TenantModel):
                 fields=["workspace", "last_outbound_at", "id"], name="contact_ws_outbound_idx"
             ),
             models.Index(fields=["workspace", "created_at", "id"], name="contact_ws_created_idx"),
+            # A segment condition on tags or conversations finds contact ids first;
+            # checking those contacts here stays index-only (the policy reads
+            # workspace_id from the index), where the primary key visits the rows.
+            models.Index(fields=["workspace", "id"], name="contact_ws_id_idx"),
         ]
 
     def __str__(self) -> str:
