@@ -4,9 +4,11 @@ transaction together with the checkpoint and the counters.
 A crash (or a killed worker) loses at most the chunk in flight; the rerun
 skips the records before the checkpoint and goes on. Nothing is doubled:
 contacts are upserted on (workspace_id, wa_id), the numbers seen so far live
-in ImportKey (so "duplicate of row N" holds across chunks and resumes), and
-rejected rows live in ImportReject keyed by row number until the error file
-is rendered from them at the end.
+in the chunks' ImportChunk rows (so "duplicate of row N" holds across chunks
+and resumes, see ledger), and rejected rows live in ImportReject keyed by
+row number until the error file is rendered from them at the end. The
+search words of created contacts follow their chunk on a second connection
+(see words); the finish completes any a crash left pending.
 
 COPY is refused on tables under row-level security, so every write is one
 INSERT ... SELECT FROM unnest(arrays) per chunk."""
@@ -32,9 +34,11 @@ from django.utils import timezone
 
 from parley.core.tenant import workspace_context
 from parley.crm.models import AttributeDefinition, Contact, Tag
-from parley.transfer.models import ContactImport, ImportKey, ImportReject, ImportStatus
+from parley.transfer.ledger import close_seen, first_seen, open_seen, record_chunk
+from parley.transfer.models import ContactImport, ImportChunk, ImportReject, ImportStatus
 from parley.transfer.rows import Good, RowCleaner
 from parley.transfer.sources import SourceError, is_blank, iter_records
+from parley.transfer.words import WordsWriter, fill_words, words_deferred
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +51,7 @@ class ChunkResult:
     updated: int = 0
     skipped: int = 0
     rejects: list[tuple[int, list[str], str]] = field(default_factory=list)
+    chunk_id: int | None = None  # its ImportChunk row, None when it brought no number
 
 
 def cleaner_for(imp: ContactImport) -> RowCleaner:
@@ -82,6 +87,9 @@ def run_import(
     after_chunk: Callable[[ContactImport], None] | None = None,
 ) -> None:
     """The job's body. Manages its own transactions (one per chunk)."""
+    # Inside a caller's transaction (tests, a shell) a second connection
+    # would not see the chunks: their words are then written inline.
+    threaded = not connection.in_atomic_block
     with workspace_context(workspace_id):
         imp = ContactImport.objects.select_for_update().filter(pk=import_id).first()
         if imp is None or imp.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
@@ -95,6 +103,8 @@ def run_import(
     update = bool(imp.options.get("update_existing", True))
     tags = TagResolver(workspace_id)
     expected = imp.checkpoint
+    seen = open_seen(workspace_id, import_id)
+    words = WordsWriter(workspace_id, import_id, threaded=threaded)
     chunks = _prepared_chunks(imp, cleaner, chunk_rows)
     try:
         for chunk in chunks:
@@ -105,7 +115,9 @@ def run_import(
                     # stopped): this one must not write the chunk again.
                     log.warning("import_superseded", import_id=import_id)
                     return
-                result = write_chunk(locked, chunk, update=update, tag_ids=tag_ids, tags=tags)
+                result = write_chunk(
+                    locked, chunk, update=update, tag_ids=tag_ids, tags=tags, seen=seen
+                )
                 locked.rows_done += chunk.rows
                 locked.created += result.created
                 locked.updated += result.updated
@@ -125,13 +137,21 @@ def run_import(
                     ]
                 )
             expected = chunk.consumed
+            words.submit(result.chunk_id)
             if after_chunk is not None:
                 after_chunk(locked)
+        words.close()
     except SourceError as exc:
+        words.close()
         _fail(workspace_id, import_id, str(exc))
         return
     finally:
         chunks.close()
+        # After an error: let the words thread finish what it has (its
+        # chunks stay pending otherwise, for the rerun) and drop its error.
+        with contextlib.suppress(Exception):
+            words.close()
+        close_seen(seen)
     finish(workspace_id, import_id)
 
 
@@ -139,6 +159,7 @@ def run_import(
 class Prepared:
     """A chunk read and checked, ready to write: no query has run yet."""
 
+    first: int  # the first record number of the chunk
     consumed: int  # the last record number of the chunk
     rows: int  # non-blank records
     good: list[Good]
@@ -147,7 +168,9 @@ class Prepared:
 
 
 def prepare_chunk(batch: list[tuple[int, list[str]]], cleaner: RowCleaner) -> Prepared:
-    chunk = Prepared(consumed=batch[-1][0], rows=0, good=[], cells_of={}, rejects=[])
+    chunk = Prepared(
+        first=batch[0][0], consumed=batch[-1][0], rows=0, good=[], cells_of={}, rejects=[]
+    )
     first_in_chunk: dict[str, int] = {}
     for number, cells in batch:
         if is_blank(cells):
@@ -217,10 +240,21 @@ def write_chunk(
     update: bool,
     tag_ids: list[int],
     tags: TagResolver,
+    seen: str,
 ) -> ChunkResult:
+    """The chunk's contacts, tags, rejects and ImportChunk row; the caller's
+    transaction holds them all. ``seen`` is the ledger's table of numbers."""
     result = ChunkResult(rejects=list(chunk.rejects))
-    good = _drop_seen(imp, chunk.good, chunk.cells_of, result)
-    written = _upsert_contacts(imp.workspace_id, good, update=update)
+    good, first_row = first_seen(seen, chunk.good)
+    if first_row:
+        # Rows whose number an earlier chunk brought are duplicates of that row.
+        for g in chunk.good:
+            if g.wa_id in first_row:
+                reason = f"duplicate of row {first_row[g.wa_id]}"
+                result.rejects.append((g.row_number, chunk.cells_of[g.row_number], reason))
+        result.rejects.sort(key=lambda r: r[0])
+    with words_deferred():
+        written = _upsert_contacts(imp.workspace_id, good, update=update)
     if update:
         result.created = sum(1 for _id, inserted in written.values() if inserted)
         result.updated = len(written) - result.created
@@ -229,52 +263,14 @@ def write_chunk(
         result.skipped = len(good) - len(written)
     _tag(imp.workspace_id, good, written, tag_ids, tags)
     _store_rejects(imp, result.rejects)
+    result.chunk_id = record_chunk(
+        workspace_id=imp.workspace_id,
+        import_id=imp.pk,
+        first_row=chunk.first,
+        kept=good,
+        created_ids=[pk for pk, inserted in written.values() if inserted],
+    )
     return result
-
-
-def _drop_seen(
-    imp: ContactImport,
-    good: list[Good],
-    cells_of: dict[int, list[str]],
-    result: ChunkResult,
-) -> list[Good]:
-    """Record this chunk's numbers; rows whose number an earlier chunk
-    brought are rejected as duplicates of that row."""
-    if not good:
-        return good
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {ImportKey._meta.db_table} "
-            "(workspace_id, contact_import_id, wa_id, row_number) "
-            "SELECT %s, %s, k.wa_id, k.row_number FROM unnest(%s::text[], %s::int[]) "
-            "AS k(wa_id, row_number) "
-            "ON CONFLICT (workspace_id, contact_import_id, wa_id) DO NOTHING RETURNING wa_id",
-            [
-                imp.workspace_id,
-                imp.pk,
-                [g.wa_id for g in good],
-                [g.row_number for g in good],
-            ],
-        )
-        fresh = {row[0] for row in cursor.fetchall()}
-        if len(fresh) == len(good):
-            return good
-        seen = [g.wa_id for g in good if g.wa_id not in fresh]
-        cursor.execute(
-            f"SELECT wa_id, row_number FROM {ImportKey._meta.db_table} "
-            "WHERE workspace_id = %s AND contact_import_id = %s AND wa_id = ANY(%s)",
-            [imp.workspace_id, imp.pk, seen],
-        )
-        first_row = dict(cursor.fetchall())
-    kept = []
-    for g in good:
-        if g.wa_id in fresh:
-            kept.append(g)
-        else:
-            reason = f"duplicate of row {first_row[g.wa_id]}"
-            result.rejects.append((g.row_number, cells_of[g.row_number], reason))
-    result.rejects.sort(key=lambda r: r[0])
-    return kept
 
 
 def _contact_defaults() -> tuple[list[str], list[Any]]:
@@ -421,14 +417,16 @@ def _store_rejects(imp: ContactImport, rejects: list[tuple[int, list[str], str]]
 
 
 def finish(workspace_id: int, import_id: int) -> None:
-    """Render the error file, forget the numbers seen, mark the import done."""
+    """Complete the search words a crash left pending, render the error
+    file, forget the chunks, mark the import done."""
     with workspace_context(workspace_id):
         imp = ContactImport.objects.select_for_update().get(pk=import_id)
         if imp.status != ImportStatus.RUNNING:
             return
+        fill_words(workspace_id, import_id)
         if imp.rejected:
             imp.error_file = _render_errors(imp)
-        ImportKey.objects.filter(workspace_id=workspace_id, contact_import=imp).delete()
+        ImportChunk.objects.filter(workspace_id=workspace_id, contact_import=imp).delete()
         imp.status = ImportStatus.DONE
         imp.rows_total = imp.rows_done
         imp.rows_total_exact = True

@@ -1,11 +1,13 @@
 """Contact imports and exports, and the per-import bookkeeping that makes an
-import resumable: the numbers already seen (duplicates inside the file) and
-the rejected rows (the error file), both written in the same transaction as
-the chunk of contacts they belong to."""
+import resumable: the chunks written (the numbers they brought, for
+duplicates inside the file, and the contacts they created, for their search
+words) and the rejected rows (the error file), both written in the same
+transaction as the chunk of contacts they belong to."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
@@ -91,22 +93,30 @@ class ContactImport(TenantModel):
         return self.status in (ImportStatus.UPLOADED, ImportStatus.MAPPING)
 
 
-class ImportKey(TenantModel):
-    """A number seen by an import, with the row that brought it first: in-file
-    duplicates are found by the unique constraint, across chunks and resumes."""
+class ImportChunk(TenantModel):
+    """A chunk of an import, written in the chunk's own transaction: the
+    numbers it brought (with their rows) and the contacts it created.
 
-    # The unique constraint (workspace, import, wa_id) serves every lookup;
-    # a second index would only slow down the bulk inserts.
+    One row per chunk, not per number: per-row bookkeeping cost as much as
+    the contacts themselves (an index entry and two foreign-key checks
+    each). The running job finds in-file duplicates in a temporary table of
+    its session, refilled from these arrays when a rerun resumes; the
+    contacts created here get their search words after the chunk
+    (``words_done``), so a rerun after a crash completes them."""
+
     contact_import = models.ForeignKey(
         ContactImport, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    wa_id = models.CharField(max_length=64)
-    row_number = models.IntegerField()
+    first_row = models.IntegerField()
+    wa_ids = ArrayField(models.TextField(), default=list)
+    row_numbers = ArrayField(models.IntegerField(), default=list)
+    created_ids = ArrayField(models.BigIntegerField(), default=list)
+    words_done = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["workspace", "contact_import", "wa_id"], name="importkey_unique"
+                fields=["workspace", "contact_import", "first_row"], name="importchunk_unique"
             )
         ]
 

@@ -15,7 +15,7 @@ from parley.core.tenant import workspace_context
 from parley.crm.models import AttributeDefinition, Contact, ContactTag
 from parley.transfer import importer
 from parley.transfer.mapping import guess
-from parley.transfer.models import ImportKey, ImportReject, ImportStatus
+from parley.transfer.models import ImportChunk, ImportReject, ImportStatus
 from parley.transfer.tasks import run_import_job
 from parley.transfer.tests.helpers import (
     MESSY_REJECTS,
@@ -118,7 +118,7 @@ def test_messy_csv_imports_with_exact_counts_and_an_error_file(
     assert "Plan is one of gold, silver" in by_row["Bad Plan"][-1]
     # Bookkeeping is gone once done; the rejects stay for the error file.
     with workspace_context(tenant_a.workspace.pk):
-        assert not ImportKey.objects.filter(contact_import_id=import_id).exists()
+        assert not ImportChunk.objects.filter(contact_import_id=import_id).exists()
 
 
 def test_skip_existing_leaves_them_untouched(tenant_a: Tenant, login: Any) -> None:
