@@ -24,6 +24,12 @@ BENCHES = [
 ]
 
 
+def campaigns_parts() -> frozenset[str]:
+    from bench.campaigns import PARTS
+
+    return PARTS
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument(
@@ -37,6 +43,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--contacts", type=int, default=1_000_000, help="contacts for the CRM search bench"
+    )
+    parser.add_argument(
+        "--parts",
+        action="append",
+        choices=sorted(campaigns_parts()),
+        help="the campaigns bench's parts to run (default: all)",
     )
     args = parser.parse_args()
     only = set(args.only or BENCHES)
@@ -92,7 +104,7 @@ def main() -> int:
     if "campaigns" in only:
         from bench import campaigns
 
-        campaigns.run(db_url=url)
+        campaigns.run(db_url=url, parts=frozenset(args.parts or campaigns.PARTS))
     if "webhooks" in only:
         from bench import webhooks
 

@@ -26,6 +26,8 @@ from procrastinate.exceptions import AlreadyEnqueued
 from bench import common
 
 TEMPLATE = "bench_promo"
+# The three measurements, each runnable alone (`--parts scheduled`).
+PARTS = frozenset({"broadcast", "fairness", "scheduled"})
 BODY = "Hi {{1}}, your code is {{2}}."
 
 
@@ -185,6 +187,7 @@ def run(
     workspaces: int = 10,
     per_workspace: int = 10_000,
     scheduled: int = 10_000,
+    parts: frozenset[str] = PARTS,
 ) -> None:
     from parley.whatsapp.simulator.client import SimulatorClient
 
@@ -198,85 +201,88 @@ def run(
         sim = SimulatorClient(graph)
         sim.set_faults(latency_ms=20)
 
-        # 1. One channel at 1,000/s, 100,000 recipients.
-        big = _tenant("Broadcast", sim, web, cap=cap, contacts=recipients, prefix="1700")
-        planned = _plan_all(big, source="broadcast")
-        with common.processes([(_outbox_worker(4), env), (_other_worker(), env)]):
-            time.sleep(3)
-            _kick([big])
-            _wait_done(db_url, [big["ws"]], planned, timeout=recipients / cap * 3 + 120)
-        sent, unsent, retried = _finished_times(db_url, big["ws"])
-        span = max(sent) - min(sent) if sent else float("nan")
-        rate = len(sent) / span if span else float("nan")
-        peak = _max_per_second(sent)
-        common.report(
-            f"broadcast: {recipients:,} recipients, cap {cap}/s, simulator latency 20 ms  "
-            "[python -m bench --only campaigns]",
-            [
-                ("sent / not sent", f"{len(sent):,} / {unsent:,}"),
-                ("items retried (130429 or error)", f"{retried:,}"),
-                ("first to last send", f"{span:.1f} s"),
-                ("achieved rate", f"{rate:,.0f} /s"),
-                ("rate / cap", f"{rate / cap:.3f}  (goal >= 0.95 and <= 1.0)"),
-                (
-                    "busiest one-second window (answers)",
-                    f"{peak:,} ({peak / cap:.3f} of cap; the simulator refuses arrivals over it)",
-                ),
-            ],
-        )
-
-        # 2. Ten workspaces at once, 10,000 each, default cap 80/s.
-        many = [
-            _tenant(f"Fair{n}", sim, web, cap=80, contacts=per_workspace, prefix=f"18{n:02d}")
-            for n in range(workspaces)
-        ]
-        for t in many:
-            _plan_all(t, source="broadcast")
-        with common.processes([(_outbox_worker(12), env), (_other_worker(), env)]):
-            time.sleep(3)
-            started = time.time()
-            _kick(many)
-            _wait_done(
-                db_url,
-                [t["ws"] for t in many],
-                workspaces * per_workspace,
-                timeout=per_workspace / 80 * 3 + 120,
+        if "broadcast" in parts:
+            # 1. One channel at 1,000/s, 100,000 recipients.
+            big = _tenant("Broadcast", sim, web, cap=cap, contacts=recipients, prefix="1700")
+            planned = _plan_all(big, source="broadcast")
+            with common.processes([(_outbox_worker(4), env), (_other_worker(), env)]):
+                time.sleep(3)
+                _kick([big])
+                _wait_done(db_url, [big["ws"]], planned, timeout=recipients / cap * 3 + 120)
+            sent, unsent, retried = _finished_times(db_url, big["ws"])
+            span = max(sent) - min(sent) if sent else float("nan")
+            rate = len(sent) / span if span else float("nan")
+            peak = _max_per_second(sent)
+            common.report(
+                f"broadcast: {recipients:,} recipients, cap {cap}/s, simulator latency 20 ms  "
+                "[python -m bench --only campaigns]",
+                [
+                    ("sent / not sent", f"{len(sent):,} / {unsent:,}"),
+                    ("items retried (130429 or error)", f"{retried:,}"),
+                    ("first to last send", f"{span:.1f} s"),
+                    ("achieved rate", f"{rate:,.0f} /s"),
+                    ("rate / cap", f"{rate / cap:.3f}  (goal >= 0.95 and <= 1.0)"),
+                    (
+                        "busiest one-second window (answers)",
+                        f"{peak:,} ({peak / cap:.3f} of cap; the simulator refuses arrivals over it)",
+                    ),
+                ],
             )
-        rates, ends = [], []
-        total_sent = 0
-        for t in many:
-            s, _u, _r = _finished_times(db_url, t["ws"])
-            total_sent += len(s)
-            rates.append(len(s) / (max(s) - started))
-            ends.append(max(s) - started)
-        wall = max(ends)
-        common.report(
-            f"fairness: {workspaces} workspaces x {per_workspace:,} recipients at once, cap 80/s each",
-            [
-                (
-                    "aggregate rate",
-                    f"{total_sent / wall:,.0f} /s (sum of caps {80 * workspaces}/s)",
-                ),
-                ("slowest / fastest workspace rate", f"{min(rates):.1f} / {max(rates):.1f} /s"),
-                ("fairness (slowest / fastest)", f"{min(rates) / max(rates):.3f}"),
-                ("last workspace done after", f"{wall:.1f} s"),
-            ],
-        )
 
-        # 3. 10,000 scheduled messages due within the same minute.
-        when = _tenant("Scheduled", sim, web, cap=1000, contacts=scheduled, prefix="1900")
-        lateness = _scheduled(db_url, env, when, scheduled)
-        common.report(
-            f"scheduled: {scheduled:,} messages due within one minute, cap 1,000/s",
-            [
-                ("lateness p50", f"{common.percentile(lateness, 50) * 1000:.0f} ms"),
-                (
-                    "lateness p99",
-                    f"{common.percentile(lateness, 99) * 1000:.0f} ms  (goal <= 1000 ms)",
-                ),
-                ("lateness max", f"{max(lateness) * 1000:.0f} ms"),
-            ],
-        )
+        if "fairness" in parts:
+            # 2. Ten workspaces at once, 10,000 each, default cap 80/s.
+            many = [
+                _tenant(f"Fair{n}", sim, web, cap=80, contacts=per_workspace, prefix=f"18{n:02d}")
+                for n in range(workspaces)
+            ]
+            for t in many:
+                _plan_all(t, source="broadcast")
+            with common.processes([(_outbox_worker(12), env), (_other_worker(), env)]):
+                time.sleep(3)
+                started = time.time()
+                _kick(many)
+                _wait_done(
+                    db_url,
+                    [t["ws"] for t in many],
+                    workspaces * per_workspace,
+                    timeout=per_workspace / 80 * 3 + 120,
+                )
+            rates, ends = [], []
+            total_sent = 0
+            for t in many:
+                s, _u, _r = _finished_times(db_url, t["ws"])
+                total_sent += len(s)
+                rates.append(len(s) / (max(s) - started))
+                ends.append(max(s) - started)
+            wall = max(ends)
+            common.report(
+                f"fairness: {workspaces} workspaces x {per_workspace:,} recipients at once, cap 80/s each",
+                [
+                    (
+                        "aggregate rate",
+                        f"{total_sent / wall:,.0f} /s (sum of caps {80 * workspaces}/s)",
+                    ),
+                    ("slowest / fastest workspace rate", f"{min(rates):.1f} / {max(rates):.1f} /s"),
+                    ("fairness (slowest / fastest)", f"{min(rates) / max(rates):.3f}"),
+                    ("last workspace done after", f"{wall:.1f} s"),
+                ],
+            )
+
+        if "scheduled" in parts:
+            # 3. 10,000 scheduled messages due within the same minute.
+            when = _tenant("Scheduled", sim, web, cap=1000, contacts=scheduled, prefix="1900")
+            lateness = _scheduled(db_url, env, when, scheduled)
+            common.report(
+                f"scheduled: {scheduled:,} messages due within one minute, cap 1,000/s",
+                [
+                    ("lateness p50", f"{common.percentile(lateness, 50) * 1000:.0f} ms"),
+                    (
+                        "lateness p99",
+                        f"{common.percentile(lateness, 99) * 1000:.0f} ms  (goal <= 1000 ms)",
+                    ),
+                    ("lateness max", f"{max(lateness) * 1000:.0f} ms"),
+                ],
+            )
 
 
 def _scheduled(db_url: str, env: dict[str, str], t: dict[str, Any], count: int) -> list[float]:

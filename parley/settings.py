@@ -240,6 +240,12 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     # Beat several times per stall window, so a live worker never looks dead.
     "update_heartbeat_interval": max(1, PARLEY_STALLED_WORKER_SECONDS // 3),
     "stalled_worker_timeout": PARLEY_STALLED_WORKER_SECONDS,
+    # A stopping worker waits this long for its jobs, then asks them to end:
+    # the outbox clock and dispatchers do at once (their locks freed, the
+    # dispatcher re-queued for another worker); other jobs run to their end.
+    # Without it the clock (a minute long) held its lock past a deploy's
+    # kill, and no scheduled message fired until the stalled-job sweep.
+    "shutdown_graceful_timeout": float(os.environ.get("PARLEY_WORKER_SHUTDOWN_SECONDS", "3")),
 }
 # /readyz wants a worker heartbeat no older than this.
 PARLEY_READY_HEARTBEAT_SECONDS = int(os.environ.get("PARLEY_READY_HEARTBEAT_SECONDS", "60"))

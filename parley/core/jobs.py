@@ -17,7 +17,7 @@ from typing import Any, ParamSpec, Protocol
 
 import structlog
 from django.db import close_old_connections, connection
-from procrastinate import BaseRetryStrategy, RetryStrategy
+from procrastinate import BaseRetryStrategy, JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 
 from parley.core.tenant import workspace_context
@@ -38,12 +38,18 @@ def tenant_task(
     queue: str = "default",
     retry: BaseRetryStrategy | bool = DEFAULT_RETRY,
     atomic: bool = True,
+    stoppable: bool = False,
 ) -> Callable[[Callable[..., None]], Any]:
     """Register ``fn(workspace_id=..., **kwargs)`` as a job run in that workspace.
 
     With ``atomic=False`` the job manages its own transactions (each opened
     with ``workspace_context``): for work that must commit before calling
     out, such as marking a message "sending" before the HTTP request.
+
+    With ``stoppable=True`` the job also gets ``should_stop``, a callable
+    that turns true when the worker is shutting down (past its grace): a
+    long job ends early there, its work left as it would be between two
+    slices, rather than keep the worker from stopping.
     """
 
     def decorator(fn: Callable[..., None]) -> Any:
@@ -65,7 +71,14 @@ def tenant_task(
                 if not connection.in_atomic_block:
                     close_old_connections()
 
-        return app.task(name=name, queue=queue, retry=retry)(run)
+        if not stoppable:
+            return app.task(name=name, queue=queue, retry=retry)(run)
+
+        @functools.wraps(fn)
+        def run_stoppable(context: JobContext, /, workspace_id: int, **kwargs: Any) -> None:
+            run(workspace_id, should_stop=context.should_abort, **kwargs)
+
+        return app.task(name=name, queue=queue, retry=retry, pass_context=True)(run_stoppable)
 
     return decorator
 

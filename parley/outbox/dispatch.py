@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -59,8 +60,16 @@ class Run:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
-def dispatch(*, workspace_id: int, channel_id: int, slice_seconds: float | None = None) -> Run:
-    """Drain the channel's due items for one slice; ``more`` says to go on."""
+def dispatch(
+    *,
+    workspace_id: int,
+    channel_id: int,
+    slice_seconds: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Run:
+    """Drain the channel's due items for one slice; ``more`` says to go on.
+    ``should_stop`` (the worker is stopping) ends the slice early: nothing
+    new is claimed, what is in flight is answered and saved."""
     started = time.monotonic()
     run = Run()
     with workspace_context(workspace_id):
@@ -102,6 +111,7 @@ def dispatch(*, workspace_id: int, channel_id: int, slice_seconds: float | None 
         extend=lambda: _nobody_waiting(channel_id),
         extension=deadline - started,
         limit=started + MAX_JOB_SECONDS,
+        should_stop=should_stop,
     )
     try:
         while True:

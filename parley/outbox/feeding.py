@@ -35,6 +35,7 @@ class Feeder:
         extend: Callable[[], bool] | None = None,
         extension: float = 0.0,
         limit: float = 0.0,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self._prepare_batch = prepare_batch
         self._due_soon = due_soon
@@ -44,6 +45,7 @@ class Feeder:
         self._extend = extend
         self._extension = extension
         self._limit = limit
+        self._should_stop = should_stop
         self._deadline_lock = threading.Lock()
         self._ended = False
         self._stop = threading.Event()
@@ -77,6 +79,9 @@ class Feeder:
         job queued behind nobody, and scheduled sends late."""
         with self._deadline_lock:
             if self._ended:
+                return True
+            if self._should_stop is not None and self._should_stop():
+                self._ended = True
                 return True
             if time.monotonic() < self._deadline:
                 return False

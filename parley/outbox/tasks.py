@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 from django.db import close_old_connections, connection, transaction
+from procrastinate import JobContext
 from procrastinate.contrib.django import app
 from procrastinate.exceptions import AlreadyEnqueued
 
@@ -37,11 +39,14 @@ def dispatch_task(channel_id: int, **options: Any) -> Any:
     )
 
 
-@tenant_task(name="outbox.dispatch", queue="outbox", retry=False, atomic=False)
-def dispatch_job(*, workspace_id: int, channel_id: int) -> None:
-    run = dispatch(workspace_id=workspace_id, channel_id=channel_id)
+@tenant_task(name="outbox.dispatch", queue="outbox", retry=False, atomic=False, stoppable=True)
+def dispatch_job(
+    *, workspace_id: int, channel_id: int, should_stop: Callable[[], bool] = lambda: False
+) -> None:
+    run = dispatch(workspace_id=workspace_id, channel_id=channel_id, should_stop=should_stop)
     if run.more:
-        # Hand the slot over; the next slice is queued behind other jobs.
+        # Hand the slot over; the next slice is queued behind other jobs (or,
+        # when this worker is stopping, for another worker).
         defer_dispatch(workspace_id, channel_id)
 
 
@@ -86,12 +91,19 @@ def tick() -> int:
 
 
 @app.periodic(cron="* * * * *", periodic_id="outbox_clock")
-@app.task(name="outbox.clock", queue="outbox", queueing_lock="outbox.clock", lock="outbox.clock")
-def clock(timestamp: int) -> None:
+@app.task(
+    name="outbox.clock",
+    queue="outbox",
+    queueing_lock="outbox.clock",
+    lock="outbox.clock",
+    pass_context=True,
+)
+def clock(context: JobContext, timestamp: int) -> None:
     """Runs a minute, looking for due sends every tick; the next minute's
-    job takes over (the lock keeps it to one at a time)."""
+    job takes over (the lock keeps it to one at a time). A stopping worker
+    ends it: its lock must not outlive the worker."""
     end = time.monotonic() + CLOCK_LIFETIME_SECONDS
-    while time.monotonic() < end:
+    while time.monotonic() < end and not context.should_abort():
         close_old_connections()
         try:
             tick()

@@ -31,9 +31,10 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 WORKER_APP_NAME = "parley-fault-worker"
 
 
-def _worker(sim: SimulatorHandle) -> Any:
+def _worker(sim: SimulatorHandle, **extra: str) -> Any:
     return start_worker(
         4,
+        **extra,
         WHATSAPP_GRAPH_URL=sim.graph_url,
         WHATSAPP_AMBIGUOUS_GRACE_SECONDS="20",
         PARLEY_PROCESS_NAME=WORKER_APP_NAME,
@@ -126,6 +127,59 @@ def test_worker_killed_mid_broadcast(sim: SimulatorHandle, live_server: Any) -> 
             return states(tenant) == {"sent": 150}
 
         wait_for(finished, timeout=120, what="the broadcast to finish after the restart")
+    finally:
+        sim.control.wait_idle(10)
+        stop(worker)
+    _exactly_once(sim, channel.phone_number_id, _wa_ids(tenant), tenant)
+
+
+def _jobs(task_name: str) -> list[tuple[str, str | None]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT status, lock FROM procrastinate_jobs WHERE task_name = %s ORDER BY id",
+            [task_name],
+        )
+        return [(str(r[0]), r[1]) for r in cursor.fetchall()]
+
+
+def test_worker_stopped_mid_broadcast(sim: SimulatorHandle, live_server: Any) -> None:
+    """A deploy stops the worker (SIGTERM) while the outbox clock and a
+    dispatcher run. Both end within the shutdown grace, leaving no lock
+    behind, and the dispatcher queues its remainder: the next worker finishes
+    the broadcast with no stalled-job sweep and no clock tick from here.
+    (Before, the worker waited out the clock's minute; killed, its lock held
+    every later clock off until the sweep, and scheduled messages fired that
+    late.)"""
+    from parley.outbox.tasks import clock
+
+    tenant, channel = _broadcast(sim, live_server, 150)
+    worker = _worker(sim, PARLEY_WORKER_SHUTDOWN_SECONDS="1")
+    try:
+        clock.defer(timestamp=int(time.time()))  # type: ignore[call-arg]
+        with workspace_context(tenant.workspace.pk):
+            defer_dispatch(tenant.workspace.pk, channel.pk)
+        wait_for(lambda: _sent_count(tenant) >= 30, timeout=60, what="sending under way")
+        stopped = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(20)
+        took = time.monotonic() - stopped
+        # Grace (1 s), the in-flight sends' answers, the worker's own exit.
+        assert took < 10, f"the worker took {took:.1f} s to stop"
+        assert _sent_count(tenant) < 150, "finished before the stop: nothing was tested"
+        # Ours and, if a minute began, the periodic one: none left running.
+        clocks = [status for status, _lock in _jobs("outbox.clock")]
+        assert "succeeded" in clocks and "doing" not in clocks, clocks
+        dispatches = [status for status, _lock in _jobs("outbox.dispatch")]
+        assert "doing" not in dispatches
+        assert dispatches[-1] == "todo", dispatches
+        assert set(states(tenant)) <= {"sent", "pending"}, states(tenant)
+
+        worker = _worker(sim)
+        wait_for(
+            lambda: states(tenant) == {"sent": 150},
+            timeout=60,
+            what="the next worker to finish the broadcast",
+        )
     finally:
         sim.control.wait_idle(10)
         stop(worker)
