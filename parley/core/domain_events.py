@@ -147,12 +147,22 @@ def emit(workspace_id: int, event: str, **data: Any) -> None:
     _dispatch([(workspace_id, event, data)])
 
 
+class HandlerError(Exception):
+    """A handler failed in a telling without a savepoint (``batched(savepoint=
+    False)``). The caller's transaction holds part of the handlers' work, or
+    is aborted: the caller rolls it back and redoes its batch with a savepoint."""
+
+
 @contextlib.contextmanager
-def batched() -> Iterator[None]:
+def batched(*, savepoint: bool = True) -> Iterator[None]:
     """Collect the events emitted inside and tell them all at the end, in one
     savepoint (an ingest batch emits four or five kinds of event; each
     savepoint is two round trips on the hottest path). Handlers only enqueue
-    work, so telling them a few statements later changes nothing they see."""
+    work, so telling them a few statements later changes nothing they see.
+
+    ``savepoint=False`` saves those two round trips too, for a caller that can
+    redo its whole batch: a failing handler then raises ``HandlerError``
+    out of the block instead of being set apart."""
     if _pending.get() is not None:
         yield  # joins the outer batch
         return
@@ -163,7 +173,7 @@ def batched() -> Iterator[None]:
     finally:
         _pending.reset(token)
     if events:
-        _dispatch(events)
+        _dispatch(events, savepoint=savepoint)
 
 
 MAX_ROUNDS = 10
@@ -184,36 +194,44 @@ def at_end(fn: Callable[[], None]) -> None:
         hooks.append(fn)
 
 
-def _dispatch(events: list[tuple[int, str, Mapping[str, Any]]]) -> None:
+def _dispatch(events: list[tuple[int, str, Mapping[str, Any]]], *, savepoint: bool = True) -> None:
     """Run the handlers of ``events`` in one savepoint (two round trips in all,
     and one read of each workspace's interest version). Events the handlers
     emit themselves (a rule tagging a contact) are told in the same savepoint,
     after the current ones. If a handler fails, the savepoint is rolled back
     and every handler runs again one by one, each in its own, skipping the
-    failing one: the others' work still commits."""
+    failing one: the others' work still commits. Without the savepoint, a
+    failure is the caller's to undo (``HandlerError``)."""
     token, end_token = _pending.set([]), _at_end.set([])
     try:
-        with interest.scope(), transaction.atomic():
-            queue = events
-            for _round in range(MAX_ROUNDS):
-                for workspace_id, event, data in queue:
-                    for handler in _handlers.get(event, ()):
-                        handler(workspace_id, data)
-                queue = _take(_pending)
-                if not queue:
-                    for hook in _take(_at_end):
-                        hook()
-                    queue = _take(_pending)
-                if not queue:
-                    return
-            log.warning("domain_events_chain_cut", rounds=MAX_ROUNDS)
-            return
-    except Exception:
+        with interest.scope(), transaction.atomic() if savepoint else contextlib.nullcontext():
+            _tell(events)
+        return
+    except Exception as exc:
+        if not savepoint:
+            log.warning("domain_event_handlers_failed_batch_redone", count=len(events))
+            raise HandlerError(str(exc)) from exc
         log.warning("domain_event_handlers_retried_one_by_one", count=len(events))
     finally:
         _pending.reset(token)
         _at_end.reset(end_token)
     _one_by_one(events)
+
+
+def _tell(events: list[tuple[int, str, Mapping[str, Any]]]) -> None:
+    queue = events
+    for _round in range(MAX_ROUNDS):
+        for workspace_id, event, data in queue:
+            for handler in _handlers.get(event, ()):
+                handler(workspace_id, data)
+        queue = _take(_pending)
+        if not queue:
+            for hook in _take(_at_end):
+                hook()
+            queue = _take(_pending)
+        if not queue:
+            return
+    log.warning("domain_events_chain_cut", rounds=MAX_ROUNDS)
 
 
 def _take(var: contextvars.ContextVar[list[Any] | None]) -> list[Any]:

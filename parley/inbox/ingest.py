@@ -96,8 +96,14 @@ def drain(workspace_id: int) -> Outcome | None:
         deadline = time.monotonic() + BUDGET_SECONDS
         rechecked = False
         while time.monotonic() < deadline:
-            with workspace_context(workspace_id):
-                outcome = process_batch(workspace_id)
+            try:
+                with workspace_context(workspace_id):
+                    outcome = process_batch(workspace_id, savepoint=False)
+            except domain_events.HandlerError:
+                # Rolled back whole: redone with the subscribers set apart,
+                # so a failing one cannot hold up the messages.
+                with workspace_context(workspace_id):
+                    outcome = process_batch(workspace_id)
             if outcome is None:
                 if rechecked:
                     break
@@ -116,7 +122,10 @@ def drain(workspace_id: int) -> Outcome | None:
     return total
 
 
-def process_batch(workspace_id: int) -> Outcome | None:
+def process_batch(workspace_id: int, *, savepoint: bool = True) -> Outcome | None:
+    """One batch of received events, in the caller's transaction. The
+    subscribers to its events run in a savepoint; ``savepoint=False`` spares
+    its round trips for a caller that redoes the batch on ``HandlerError``."""
     events = list(
         WebhookEvent.objects.select_for_update(skip_locked=True)
         .filter(workspace_id=workspace_id, state=WebhookEvent.State.RECEIVED)
@@ -141,8 +150,9 @@ def process_batch(workspace_id: int) -> Outcome | None:
         event.processed_at = now
         outcome.ignored += problems["notes"]
     # The batch's domain events (contacts, messages, conversations, statuses)
-    # are told together at its end: one savepoint, one interest version read.
-    with domain_events.batched():
+    # are told together at its end: one savepoint (or none), one interest
+    # version read.
+    with domain_events.batched(savepoint=savepoint):
         _store_inbound(workspace_id, inbound, outcome)
         outcome.statuses = apply_statuses(workspace_id, statuses)
     update_rows(events, ["state", "problem", "processed_at"])

@@ -220,3 +220,43 @@ def test_a_batch_tells_its_events_at_its_end_with_their_own_events_after(
         domain_events.unsubscribe(domain_events.CONTACT_CREATED, tagger)
         domain_events.unsubscribe(domain_events.CONTACT_TAGGED, tagged)
     assert [e for e, _d in heard] == [domain_events.CONTACT_CREATED, domain_events.CONTACT_TAGGED]
+
+
+def test_a_failing_subscriber_costs_the_batch_a_redo_not_its_messages(
+    tenant_a: Tenant, heard: Heard
+) -> None:
+    """Ingest tells its subscribers without a savepoint; one failing rolls the
+    batch back and it is redone with each subscriber set apart: the message is
+    stored once, a sound subscriber's work commits, the failing one's does not."""
+    from parley.crm.models import Tag
+
+    channel = make_channel(tenant_a)
+    calls: list[str] = []
+
+    def sound(workspace_id: int, data: Mapping[str, Any]) -> None:
+        calls.append("sound")
+        Tag.objects.get_or_create(workspace_id=workspace_id, name="sound")
+
+    def broken(workspace_id: int, data: Mapping[str, Any]) -> None:
+        calls.append("broken")
+        Tag.objects.create(workspace_id=workspace_id, name="half-done")
+        raise RuntimeError("a subscriber's bug")
+
+    domain_events.subscribe(domain_events.MESSAGE_RECEIVED, sound)
+    domain_events.subscribe(domain_events.MESSAGE_RECEIVED, broken)
+    try:
+        body = _inbound(
+            channel, "15550007009", [{"id": "wamid.f1", "type": "text", "text": {"body": "hi"}}]
+        )
+        _deliver(tenant_a, channel, body)
+    finally:
+        domain_events.unsubscribe(domain_events.MESSAGE_RECEIVED, sound)
+        domain_events.unsubscribe(domain_events.MESSAGE_RECEIVED, broken)
+    # Without a savepoint, then with one (both fail), then one by one.
+    assert calls == ["sound", "broken"] * 3
+    with workspace_context(tenant_a.workspace.pk):
+        assert list(Message.objects.values_list("text", flat=True)) == ["hi"]
+        assert set(Tag.objects.values_list("name", flat=True)) == {"sound"}
+        assert WebhookEvent.objects.get().state == WebhookEvent.State.PROCESSED
+    received = [e for e, _d in heard if e == domain_events.MESSAGE_RECEIVED]
+    assert len(received) == 3
