@@ -100,10 +100,12 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
 def processes(
     commands: Sequence[tuple[list[str], dict[str, str]]],
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
+    # PARLEY_BENCH_LOG=<file>: the processes' output appended there (for a
+    # figure that needs explaining), else dropped.
+    log_path = os.environ.get("PARLEY_BENCH_LOG")
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     procs = [
-        subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         for cmd, env in commands
     ]
     try:
@@ -117,6 +119,8 @@ def processes(
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if not isinstance(out, int):
+            out.close()
 
 
 def web_command(port: int) -> list[str]:
