@@ -137,6 +137,11 @@ if DATABASE_POOL_MAX > 0:
         "max_size": DATABASE_POOL_MAX,
         "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
     }
+# Django turns psycopg's prepared statements off (None), and then psycopg
+# ignores even an explicit prepare=True. A threshold never reached keeps them
+# off for Django's own cursors (client-side binding, never prepared anyway)
+# and lets parley.core.prepared prepare the few hot statements it is given.
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 2**31 - 1
 DATABASES["default"]["OPTIONS"]["application_name"] = os.environ.get(
     "PARLEY_PROCESS_NAME", "parley"
 )
