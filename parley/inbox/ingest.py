@@ -15,6 +15,7 @@ commit delayed past PARLEY_INGEST_RECHECK_SECONDS), the minute sweeper picks the
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from parley.core import domain_events
 from parley.core.bulk import update_rows
 from parley.core.events import publish_many
 from parley.core.tenant import workspace_context
+from parley.core.transient import redo
 from parley.crm.actions import e164_from_wa_id, set_consent
 from parley.crm.models import Consent, Contact
 from parley.inbox.models import Conversation, Message
@@ -96,14 +98,9 @@ def drain(workspace_id: int) -> Outcome | None:
         deadline = time.monotonic() + BUDGET_SECONDS
         rechecked = False
         while time.monotonic() < deadline:
-            try:
-                with workspace_context(workspace_id):
-                    outcome = process_batch(workspace_id, savepoint=False)
-            except domain_events.HandlerError:
-                # Rolled back whole: redone with the subscribers set apart,
-                # so a failing one cannot hold up the messages.
-                with workspace_context(workspace_id):
-                    outcome = process_batch(workspace_id)
+            # Statuses lock messages that the outbox's write-back locks too:
+            # a deadlock (not expected: both lock by id) redoes the batch.
+            outcome = redo(functools.partial(_batch, workspace_id), what="ingest batch")
             if outcome is None:
                 if rechecked:
                     break
@@ -120,6 +117,17 @@ def drain(workspace_id: int) -> Outcome | None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, workspace_id])
     return total
+
+
+def _batch(workspace_id: int) -> Outcome | None:
+    try:
+        with workspace_context(workspace_id):
+            return process_batch(workspace_id, savepoint=False)
+    except domain_events.HandlerError:
+        # Rolled back whole: redone with the subscribers set apart, so a
+        # failing one cannot hold up the messages.
+        with workspace_context(workspace_id):
+            return process_batch(workspace_id)
 
 
 def process_batch(workspace_id: int, *, savepoint: bool = True) -> Outcome | None:

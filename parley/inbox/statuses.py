@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.db.models import Q
+
 from parley.core import domain_events
 from parley.core.bulk import update_rows
 from parley.inbox.models import Message
@@ -61,30 +63,33 @@ def apply_statuses(workspace_id: int, statuses: list[dict[str, Any]]) -> int:
     if not wanted:
         return 0
     wamids = {str(s.get("id") or "") for s in wanted}
-    by_wamid = {
-        m.wamid: m
-        for m in Message.objects.select_for_update()
-        .filter(workspace_id=workspace_id, wamid__in=wamids)
-        .only(*LOADED)
-    }
-    # A crash between Meta's answer and our commit leaves a row without its
-    # wamid: the idempotency key Meta echoes back finds it.
+    # A crash (or a slow write-back) between Meta's answer and our commit
+    # leaves a row without its wamid: the idempotency key Meta echoes back
+    # finds it.
     keys: dict[uuid.UUID, str] = {}
     for status in wanted:
-        wamid = str(status.get("id") or "")
-        if wamid not in by_wamid and status.get("biz_opaque_callback_data"):
+        if status.get("biz_opaque_callback_data"):
             try:
-                keys[uuid.UUID(str(status["biz_opaque_callback_data"]))] = wamid
+                keys[uuid.UUID(str(status["biz_opaque_callback_data"]))] = str(
+                    status.get("id") or ""
+                )
             except ValueError:
                 continue
+    found = Q(wamid__in=wamids)
     if keys:
-        for message in (
-            Message.objects.select_for_update()
-            .filter(workspace_id=workspace_id, idempotency_key__in=keys, wamid__isnull=True)
-            .only(*LOADED)
-        ):
+        found |= Q(idempotency_key__in=keys, wamid__isnull=True)
+    # One statement, rows locked in id order: the outbox's write-back locks
+    # the same messages in that order too (a different order deadlocked).
+    by_wamid: dict[str, Message] = {}
+    for message in (
+        Message.objects.select_for_update()
+        .filter(found, workspace_id=workspace_id)
+        .order_by("id")
+        .only(*LOADED)
+    ):
+        if message.wamid is None:
             message.wamid = keys[message.idempotency_key]
-            by_wamid[message.wamid] = message
+        by_wamid.setdefault(message.wamid, message)
     changed: dict[int, Message] = {}
     for status in wanted:
         target = by_wamid.get(str(status.get("id") or ""))

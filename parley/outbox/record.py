@@ -76,6 +76,14 @@ def record(workspace_id: int, results: list[Result]) -> Outcome:
             failed.append((r, exc.reason[:300], exc.code))
     changes: list[tuple[int, int, str, int | None]] = []
     with connection.cursor() as cursor:
+        # Every message this writes, locked first and in id order: status
+        # webhooks lock the same messages in that order (the updates below,
+        # each locking in its own join order, deadlocked with them).
+        cursor.execute(
+            """SELECT id FROM inbox_message WHERE id = ANY(%s::bigint[]) AND workspace_id = %s
+                ORDER BY id FOR UPDATE""",
+            [int_array(sorted({r.send.message_id for r in results})), workspace_id],
+        )
         if sent:
             # Ids as one array literal and wamids as one JSON document: psycopg
             # adapts list parameters item by item in Python, and this runs for

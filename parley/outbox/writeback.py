@@ -9,6 +9,7 @@ statuses."""
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 from collections.abc import Callable
@@ -16,9 +17,10 @@ from collections.abc import Callable
 from django.db import connection
 
 from parley.core.tenant import workspace_context
+from parley.core.transient import redo
 from parley.outbox.finish import notify_finished
 from parley.outbox.pacing import Result
-from parley.outbox.record import record
+from parley.outbox.record import Outcome, record
 
 
 class Recorder:
@@ -51,8 +53,7 @@ class Recorder:
             while (answers := self._queue.get()) is not None:
                 if self._error is not None:
                     continue  # drain: what is left stays "sending" for recovery
-                with workspace_context(self.workspace_id):
-                    outcome = record(self.workspace_id, answers)
+                outcome = redo(functools.partial(self._record, answers), what="outbox write-back")
                 self.sent += outcome.sent
                 self.failed += outcome.failed
                 self.retried += outcome.retried
@@ -70,3 +71,7 @@ class Recorder:
         finally:
             # This thread's own connection (Django opens one per thread).
             connection.close()
+
+    def _record(self, answers: list[Result]) -> Outcome:
+        with workspace_context(self.workspace_id):
+            return record(self.workspace_id, answers)
