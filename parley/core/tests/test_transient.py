@@ -33,46 +33,9 @@ def _crossing(ws: int, first: int, second: int, meet: threading.Barrier, runs: l
         connection.close()
 
 
-def test_a_deadlocked_transaction_is_redone(tenant_a: Tenant) -> None:
-    ws = tenant_a.workspace.pk
-    with workspace_context(ws):
-        a = Tag.objects.create(workspace_id=ws, name="a").pk
-        b = Tag.objects.create(workspace_id=ws, name="b").pk
-    meet = threading.Barrier(2)
-    runs: list[str] = []
-    errors: list[BaseException] = []
-
-    def run(first: int, second: int, retried: bool) -> None:
-        def once() -> None:
-            _crossing(ws, first, second, meet, runs)
-            meet.abort()  # whoever gets through lets any later attempt pass
-
-        try:
-            if retried:
-                redo(once, what="test")
-            else:
-                once()
-        except BaseException as exc:
-            errors.append(exc)
-
-    # Both sides redo: both end, one of them after a second attempt.
-    threads = [
-        threading.Thread(target=run, args=(a, b, True), name="one"),
-        threading.Thread(target=run, args=(b, a, True), name="two"),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not errors, errors
-    assert len(runs) == 3, runs
-    with workspace_context(ws):
-        assert set(Tag.objects.values_list("color", flat=True)) == {"#000001"}
-
-
-def test_without_the_redo_the_deadlock_is_an_error(tenant_a: Tenant) -> None:
-    """The test above is not vacuous: the same crossing fails one side."""
-    ws = tenant_a.workspace.pk
+def _cross(ws: int, *, redone: bool) -> tuple[list[str], list[BaseException]]:
+    """Two threads lock two tags in opposite orders; returns the attempts
+    made and the errors raised."""
     with workspace_context(ws):
         a = Tag.objects.create(workspace_id=ws, name="a").pk
         b = Tag.objects.create(workspace_id=ws, name="b").pk
@@ -81,8 +44,15 @@ def test_without_the_redo_the_deadlock_is_an_error(tenant_a: Tenant) -> None:
     errors: list[BaseException] = []
 
     def run(first: int, second: int) -> None:
-        try:
+        def once() -> None:
             _crossing(ws, first, second, meet, runs)
+            meet.abort()  # whoever gets through lets any later attempt pass
+
+        try:
+            if redone:
+                redo(once, what="test")
+            else:
+                once()
         except BaseException as exc:
             errors.append(exc)
 
@@ -91,4 +61,21 @@ def test_without_the_redo_the_deadlock_is_an_error(tenant_a: Tenant) -> None:
         thread.start()
     for thread in threads:
         thread.join(30)
+    return runs, errors
+
+
+def test_a_deadlocked_transaction_is_redone(tenant_a: Tenant) -> None:
+    ws = tenant_a.workspace.pk
+    runs, errors = _cross(ws, redone=True)
+    # Both sides end, one of them after a second attempt.
+    assert not errors, errors
+    assert len(runs) == 3, runs
+    with workspace_context(ws):
+        assert set(Tag.objects.values_list("color", flat=True)) == {"#000001"}
+
+
+def test_without_the_redo_the_deadlock_is_an_error(tenant_a: Tenant) -> None:
+    """The test above is not vacuous: the same crossing fails one side."""
+    runs, errors = _cross(tenant_a.workspace.pk, redone=False)
+    assert len(runs) == 2, runs
     assert len(errors) == 1 and isinstance(errors[0], OperationalError), errors
