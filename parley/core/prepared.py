@@ -34,6 +34,15 @@ class _PreparingCursor(psycopg.Cursor[Any]):
         return self
 
 
+class _PreparedDebugWrapper(CursorDebugWrapper):
+    """Logs the statement as written: Django's logging asks psycopg for the
+    last query sent, and a prepared execution sends none (only its name)."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        with self.debug_sql(sql, params, use_last_executed_query=False):
+            return CursorWrapper.execute(self, sql, params)
+
+
 def cursor() -> CursorWrapper:
     """A cursor on Django's connection that prepares what it executes."""
     connection.ensure_connection()
@@ -42,5 +51,5 @@ def cursor() -> CursorWrapper:
     # As Django wraps its own cursors: query logging, execute wrappers and
     # error translation apply.
     if connection.queries_logged:
-        return CursorDebugWrapper(raw, connection)
+        return _PreparedDebugWrapper(raw, connection)
     return CursorWrapper(raw, connection)

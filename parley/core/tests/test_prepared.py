@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from parley.core import prepared
 
@@ -24,11 +25,15 @@ def _server_side() -> list[str]:
 
 def test_statements_are_prepared_once_and_reused() -> None:
     answers = []
-    for n in (1, 2, 3):
-        with prepared.cursor() as cursor:
-            cursor.execute(PROBE, {"n": n})
-            answers.append(cursor.fetchone()[0])
+    with CaptureQueriesContext(connection) as captured:
+        for n in (1, 2, 3):
+            with prepared.cursor() as cursor:
+                cursor.execute(PROBE, {"n": n})
+                answers.append(cursor.fetchone()[0])
+    assert len(captured.captured_queries) == 3
     assert answers == [42, 43, 44]
+    # Query counting and logging still see the statement as written.
+    assert "parley_prepared_probe" in (captured.captured_queries[-1]["sql"] or "")
     # One statement on the server for the three runs.
     assert len(_server_side()) == 1
 
