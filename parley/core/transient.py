@@ -25,9 +25,9 @@ TRANSIENT = frozenset({"40P01", "40001"})
 ATTEMPTS = 4
 
 
-def is_transient(exc: BaseException) -> bool:
-    cause = exc.__cause__ if isinstance(exc, OperationalError) else exc
-    return getattr(cause, "sqlstate", None) in TRANSIENT
+def is_transient(exc: OperationalError) -> bool:
+    # Django's error wraps the driver's, which carries the SQLSTATE.
+    return getattr(exc.__cause__, "sqlstate", None) in TRANSIENT
 
 
 def redo(fn: Callable[[], T], *, what: str, attempts: int = ATTEMPTS) -> T:
