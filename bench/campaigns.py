@@ -160,8 +160,9 @@ def _wait_done(db_url: str, workspaces: list[int], expected: int, timeout: float
 
 
 def _dispatcher_runs(db_url: str) -> int:
-    """How many times a dispatcher job started: each start is a new pacer
-    whose window knows nothing of the last one's sends (one expected here)."""
+    """How many times a dispatcher job started: each start is a new sender
+    process, which knows the last one's sends only through the channel's
+    pacing_tail (one run expected here)."""
     with psycopg.connect(db_url, autocommit=True) as conn:
         (runs,) = conn.execute(
             """SELECT count(*) FROM procrastinate_events e

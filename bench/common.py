@@ -43,9 +43,20 @@ def reset_database() -> str:
     """A fresh, migrated bench database; returns its URL."""
     admin = base_url()
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB))
-        )
+        for attempt in range(30):
+            try:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(BENCH_DB)
+                    )
+                )
+                break
+            except psycopg.errors.InsufficientPrivilege:
+                # An autovacuum worker of the last run's database: the app role
+                # may not end it, and it ends by itself in a moment.
+                if attempt == 29:
+                    raise
+                time.sleep(1)
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
     url = bench_url()
     manage("migrate", "--no-input", "-v", "0", url=url)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from parley.core.events import publish_many
@@ -89,8 +90,10 @@ def dispatch(
             rate=rate,
             cap=channel.throughput_cap,
             max_in_flight=in_flight,
+            answered_at=tuple(channel.pacing_tail or ()),
         )
     )
+    tail = Tail()
     contents = Contents()
     deadline = started + (SLICE_SECONDS if slice_seconds is None else slice_seconds)
     answers: list[Result] = []
@@ -116,7 +119,7 @@ def dispatch(
     try:
         while True:
             while not pacer.results.empty():
-                answers.append(pacer.results.get_nowait())
+                answers.append(tail.note(pacer.results.get_nowait()))
             if answers and (
                 len(answers) >= batch_size or time.monotonic() - last_record >= RECORD_EVERY
             ):
@@ -132,10 +135,16 @@ def dispatch(
         feeder.close()
         pacer.close()
         while not pacer.results.empty():
-            answers.append(pacer.results.get_nowait())
+            answers.append(tail.note(pacer.results.get_nowait()))
         if answers:
             recorder.put(answers)
         recorder.close()
+        try:
+            tail.save(workspace_id, channel)
+        except DatabaseError:
+            # Only the next run's pacing is the worse for it (and any error
+            # that brought us here must not be masked).
+            log.warning("outbox_tail_not_saved", channel_id=channel_id, exc_info=True)
     run.sent, run.failed, run.retried = (
         recorder.sent,
         run.failed + recorder.failed,
@@ -158,6 +167,30 @@ def dispatch(
             rate=round(run.sent / run.seconds, 1) if run.seconds else 0,
         )
     return run
+
+
+class Tail:
+    """The times of the answers of the run's final second, kept for the next
+    run on the number (Channel.pacing_tail): each run has a pacing window of
+    its own, and one starting within a second of the last would not know
+    what Meta still counts, and could go over the cap."""
+
+    def __init__(self) -> None:
+        self.times: deque[float] = deque()
+
+    def note(self, result: Result) -> Result:
+        self.times.append(result.at)
+        while self.times and result.at - self.times[0] >= 1.0:
+            self.times.popleft()
+        return result
+
+    def save(self, workspace_id: int, channel: Channel) -> None:
+        now = time.time()
+        recent = sorted(t for t in self.times if now - t < 1.0)
+        if not recent and not channel.pacing_tail:
+            return  # nothing to hand over, nothing stale to clear: no write
+        with workspace_context(workspace_id):
+            Channel.objects.filter(pk=channel.pk).update(pacing_tail=recent or None)
 
 
 def _prepare_batch(

@@ -36,6 +36,8 @@ class Plan:
     rate: float
     cap: int
     max_in_flight: int
+    # Unix times of the previous run's last answers (Channel.pacing_tail).
+    answered_at: tuple[float, ...] = ()
 
 
 class SenderProcess:
@@ -142,6 +144,7 @@ def child_main(down: Connection, up: Connection, plan: Plan) -> None:
         ),
         max_in_flight=plan.max_in_flight,
         cap=plan.cap,
+        answered_at=plan.answered_at,
     )
     forward = threading.Thread(target=_forward, args=(pacer, up), daemon=True)
     forward.start()

@@ -34,6 +34,11 @@ class Channel(TenantModel):
     # conversations with in any 24 hours (read from Meta by "test connection").
     messaging_limit_tier = models.CharField(max_length=20, default="TIER_1K")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # When the last dispatcher run got Meta's answers to its sends of its final
+    # second (Unix times). Meta still counts those against the cap, so the
+    # next run's pacing window starts with them (parley.outbox.pacing.Window).
+    # Null: none.
+    pacing_tail = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_tested_at = models.DateTimeField(null=True, blank=True)
     last_test_ok = models.BooleanField(null=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
-from .app import build_app
+from .app import MessagesFastPath, build_app
 from .config import SimulatorConfig
 from .netcheck import is_loopback_host
 
@@ -57,7 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         f"WhatsApp Cloud API simulator on http://{args.host}:{args.port} (demo page at /)",
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    uvicorn.run(
+        MessagesFastPath(app),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+    )
     return 0
 
 

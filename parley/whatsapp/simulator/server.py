@@ -14,7 +14,7 @@ from typing import Any, Literal
 import uvicorn
 from starlette.applications import Starlette
 
-from .app import build_app
+from .app import MessagesFastPath, build_app
 from .client import SimulatorClient
 from .config import SimulatorConfig
 from .core import Simulator
@@ -110,7 +110,7 @@ def start_simulator(
     simulator = Simulator(config)
     app = build_app(simulator=simulator)
     # lifespan="on": without its startup the simulator posts no webhooks, so fail loudly.
-    server = BackgroundServer(app, host=host, port=port, lifespan="on").start()
+    server = BackgroundServer(MessagesFastPath(app), host=host, port=port, lifespan="on").start()
     return SimulatorHandle(server, simulator, app)
 
 

@@ -33,6 +33,7 @@ from parley.whatsapp.simulator import (
     running_simulator,
 )
 from parley.whatsapp.simulator.__main__ import main as simulator_main
+from parley.whatsapp.simulator.app import MessagesFastPath
 
 FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "whatsapp-webhooks"
 VERSION = "v21.0"
@@ -266,6 +267,44 @@ def test_bad_or_missing_token_is_oauth_190(graph: httpx.Client, biz: Business) -
         assert response.status_code == 401
         error = meta_error(response)
         assert (error["code"], error["type"]) == (190, "OAuthException")
+
+
+def test_messages_fast_path_answers_as_the_route_does(
+    sim: SimulatorHandle, graph: httpx.Client, biz: Business
+) -> None:
+    """The server takes POST .../messages past Starlette (MessagesFastPath);
+    the same refused requests through the plain Starlette app answer alike.
+    (Only refusals go through the plain app: a send would schedule statuses
+    from this test's event loop.)"""
+    body = {"messaging_product": "whatsapp", **text("15551230009")}
+    cases: list[tuple[str, dict[str, str], Any]] = [
+        (f"/v99/{biz.pnid}/messages", biz.auth, body),  # not a version: 2635
+        (f"/{VERSION}/{biz.pnid}/messages", {}, body),  # no token: 190
+        (f"/{VERSION}/404404404/messages", biz.auth, body),  # unknown number: 100/33
+        (f"/{VERSION}/{biz.pnid}/messages", biz.auth, {"to": "1"}),  # invalid body: 100
+    ]
+
+    async def through_starlette() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=sim.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sim.test") as plain:
+            return [await plain.post(p, json=b, headers=h) for p, h, b in cases]
+
+    assert isinstance(sim.server.app, MessagesFastPath)  # what the server really serves
+    slow = asyncio.run(through_starlette())
+    codes = []
+    for (path, headers, payload), reference in zip(cases, slow, strict=True):
+        fast = graph.post(path, json=payload, headers=headers)
+        assert (fast.status_code, fast.json()["error"]["code"]) == (
+            reference.status_code,
+            reference.json()["error"]["code"],
+        ), path
+        codes.append(meta_error(fast)["code"])
+    assert codes == [2635, 190, 100, 100]
+    # A good send takes the fast path and is a real send.
+    ok = graph.post(f"/{VERSION}/{biz.pnid}/messages", json=body, headers=biz.auth)
+    assert ok.status_code == 200 and ok.json()["messages"][0]["id"].startswith("wamid.")
+    # Deeper paths are not the messages route: Starlette answers them.
+    assert graph.post(f"/{VERSION}/{biz.pnid}/messages/x", json=body).status_code == 404
 
 
 def test_another_numbers_token_cannot_use_this_number(
