@@ -103,7 +103,15 @@ def _tag_names(names: list[str]) -> list[str]:
     return list(cleaned.values())
 
 
-def _editable(imp: ContactImport) -> None:
+def _lock_editable(imp: ContactImport) -> None:
+    """Lock the import's row and check, on what the row holds now, that it can still change.
+
+    A mapping page sends an htmx preview save (on the change that the click on
+    Start fires) alongside the start itself: unlocked, the save that commits
+    last wins, and a stale save could put a queued import back to mapping, so
+    its job would skip it and the import would never run.
+    """
+    imp.refresh_from_db(from_queryset=ContactImport.objects.select_for_update())
     if not imp.is_editable:
         raise Conflict(
             f"This import is {imp.get_status_display().lower()}: it can no longer be changed.",
@@ -123,7 +131,7 @@ def do_update_import(
 ) -> ContactImport:
     """Change the column mapping and options before the import starts."""
     actor.require(Cap.CONTACTS_TRANSFER)
-    _editable(imp)
+    _lock_editable(imp)
     if mapping is not None:
         imp.mapping = mappings.check_mapping(
             [str(t).strip() for t in mapping], imp.headers, definitions_of(actor.workspace.pk)
@@ -147,7 +155,7 @@ def do_start_import(*, actor: Actor, imp: ContactImport) -> ContactImport:
     from parley.transfer.tasks import run_import_job
 
     actor.require(Cap.CONTACTS_TRANSFER)
-    _editable(imp)
+    _lock_editable(imp)
     mappings.check_mapping(imp.mapping, imp.headers, definitions_of(actor.workspace.pk))
     names = list(imp.options.get("tags", []))
     resolver = TagResolver(actor.workspace.pk)

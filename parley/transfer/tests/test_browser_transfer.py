@@ -73,8 +73,9 @@ def test_import_wizard_from_upload_to_summary(
         page.get_by_label("Tag everyone imported").fill("Fair 2026")
         shot(page, "transfer-mapping")
         page.get_by_role("button", name="Start import").click()
-        # Queued until a worker (here: this test) picks it up.
-        # (The start posts the whole file again: allow a slow, shared machine.)
+        # Queued until a worker (here: this test) picks it up. The click also
+        # fires the tags field's change, so an htmx save races the start: the
+        # row lock in the actions makes the start stick whichever lands first.
         expect(page.locator("#import-progress h2")).to_have_text(
             re.compile("Waiting to start…|Importing…"), timeout=20_000
         )

@@ -11,11 +11,13 @@ import openpyxl
 import pytest
 from django.test import Client
 
+from parley.core.errors import Conflict
 from parley.core.tenant import workspace_context
 from parley.crm.models import AttributeDefinition, Contact, ContactTag
 from parley.transfer import importer
+from parley.transfer.actions import do_start_import, do_update_import
 from parley.transfer.mapping import guess
-from parley.transfer.models import ImportChunk, ImportReject, ImportStatus
+from parley.transfer.models import ContactImport, ImportChunk, ImportReject, ImportStatus
 from parley.transfer.tasks import run_import_job
 from parley.transfer.tests.helpers import (
     MESSY_REJECTS,
@@ -28,7 +30,7 @@ from parley.transfer.tests.helpers import (
     tag_names,
     upload,
 )
-from tests.factories import Tenant
+from tests.factories import Tenant, actor_for
 
 pytestmark = pytest.mark.django_db
 
@@ -179,6 +181,27 @@ def test_mapping_is_validated(tenant_a: Tenant, login: Any) -> None:
     assert owner.post(f"/api/v1/imports/{import_id}/start").status_code == 200
     late = patch(owner, import_id, {"update_existing": False})
     assert late.status_code == 409 and late.json()["code"] == "import_started"
+
+
+def test_a_stale_save_cannot_undo_a_start(tenant_a: Tenant, login: Any) -> None:
+    # The mapping page's htmx save (fired by the change that the click on Start
+    # causes) can reach the server holding a copy read before the start
+    # committed. It must be refused, not put the import back to mapping: the
+    # job skips imports that are not queued, so the import would never run.
+    owner: Client = login(tenant_a.owner)
+    seed_messy_workspace(tenant_a)
+    import_id = upload(owner, "customers.csv", messy_csv()).json()["id"]
+    actor = actor_for(tenant_a.workspace, tenant_a.owner)
+    with workspace_context(tenant_a.workspace.pk):
+        stale = ContactImport.objects.get(pk=import_id)
+        do_start_import(actor=actor, imp=ContactImport.objects.get(pk=import_id))
+        with pytest.raises(Conflict) as refused:
+            do_update_import(actor=actor, imp=stale, update_existing=False)
+        assert refused.value.code == "import_started"
+        with pytest.raises(Conflict):
+            do_start_import(actor=actor, imp=ContactImport.objects.get(pk=import_id))
+    imp = load_import(tenant_a, import_id)
+    assert imp.status == ImportStatus.QUEUED and imp.options["update_existing"] is True
 
 
 def test_unreadable_uploads_are_refused_clearly(tenant_a: Tenant, login: Any) -> None:
