@@ -15,9 +15,12 @@ p99 <= 1 s."""
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -172,6 +175,28 @@ def _dispatcher_runs(db_url: str) -> int:
     return int(runs)
 
 
+def _held(log: Path) -> dict[str, float]:
+    """The dispatcher slices' answer times (the worker's ``outbox_slice``
+    lines): the pacing Window holds each send from its start until a second
+    after its answer, so the mean answer time bounds the rate. Weighted by
+    the sends of each slice; the p99 is the worst slice's."""
+    slices = []
+    for line in log.read_text(errors="replace").splitlines():
+        if '"outbox_slice"' in line:
+            with contextlib.suppress(ValueError):
+                slices.append(json.loads(line))
+    timed = [s for s in slices if "answer_ms_mean" in s and s.get("sent")]
+    if not timed:
+        return {"mean": float("nan"), "p99": float("nan"), "ceiling": float("nan")}
+    sent = sum(s["sent"] for s in timed)
+    mean = sum(s["answer_ms_mean"] * s["sent"] for s in timed) / sent
+    return {
+        "mean": mean,
+        "p99": max(s["answer_ms_p99"] for s in timed),
+        "ceiling": 1 / (1 + mean / 1000),
+    }
+
+
 def _max_per_second(times: list[float]) -> int:
     """The most sends in any one-second window (sliding)."""
     times = sorted(times)
@@ -218,10 +243,17 @@ def run(
             # 1. One channel at 1,000/s, 100,000 recipients.
             big = _tenant("Broadcast", sim, web, cap=cap, contacts=recipients, prefix="1700")
             planned = _plan_all(big, source="broadcast")
-            with common.processes([(_outbox_worker(4), env), (_other_worker(), env)]):
+            slices_log = Path(tempfile.mkstemp(prefix="parley-bench-outbox-", suffix=".log")[1])
+            outbox_env = {**env, "LOG_LEVEL": "INFO", "LOG_FORMAT": "json"}
+            with common.processes(
+                [(_outbox_worker(4), outbox_env), (_other_worker(), env)],
+                captured={0: slices_log},
+            ):
                 time.sleep(3)
                 _kick([big])
                 _wait_done(db_url, [big["ws"]], planned, timeout=recipients / cap * 3 + 120)
+            held = _held(slices_log)
+            slices_log.unlink()
             sent, unsent, retried = _finished_times(db_url, big["ws"])
             span = max(sent) - min(sent) if sent else float("nan")
             rate = len(sent) / span if span else float("nan")
@@ -237,6 +269,14 @@ def run(
                     ("achieved rate", f"{rate:,.0f} /s"),
                     ("rate / cap", f"{rate / cap:.3f}  (goal >= 0.95 and <= 1.0)"),
                     ("dispatcher job runs (slices)", f"{runs}"),
+                    (
+                        "send start to answer, mean / p99 (slowest slice)",
+                        f"{held['mean']:.1f} / {held['p99']:.1f} ms",
+                    ),
+                    (
+                        "pacing window's ceiling, cap / (1 s + mean)",
+                        f"{held['ceiling']:.3f} of cap",
+                    ),
                     (
                         "busiest one-second window (answers)",
                         f"{peak:,} ({peak / cap:.3f} of cap; the simulator refuses arrivals over it)",

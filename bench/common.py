@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -107,17 +107,27 @@ def wait_http(url: str, timeout: float = 30.0) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+Command = tuple[list[str], dict[str, str]]
+
+
 @contextmanager
 def processes(
-    commands: Sequence[tuple[list[str], dict[str, str]]],
+    commands: Sequence[Command],
+    *,
+    captured: Mapping[int, Path] | None = None,
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Start the commands; ``captured`` sends the output of the command at an
+    index to a file of its own (a figure read from its log)."""
     # PARLEY_BENCH_LOG=<file>: the processes' output appended there (for a
     # figure that needs explaining), else dropped.
     log_path = os.environ.get("PARLEY_BENCH_LOG")
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    files = {index: path.open("ab") for index, path in (captured or {}).items()}
     procs = [
-        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        for cmd, env in commands
+        subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=files.get(index, out), stderr=subprocess.STDOUT
+        )
+        for index, (cmd, env) in enumerate(commands)
     ]
     try:
         yield procs
@@ -130,8 +140,9 @@ def processes(
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        if not isinstance(out, int):
-            out.close()
+        for handle in [*files.values(), out]:
+            if not isinstance(handle, int):
+                handle.close()
 
 
 def web_command(port: int) -> list[str]:

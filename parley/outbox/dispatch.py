@@ -165,6 +165,7 @@ def dispatch(
             retried=run.retried,
             seconds=round(run.seconds, 2),
             rate=round(run.sent / run.seconds, 1) if run.seconds else 0,
+            **tail.held_figures(),
         )
     return run
 
@@ -177,12 +178,30 @@ class Tail:
 
     def __init__(self) -> None:
         self.times: deque[float] = deque()
+        # How long each send held its place in the Window, start to answer:
+        # the Window's ceiling is cap / (1 s + their mean), so the slice's log
+        # says whether a rate below the cap was this or the feeding.
+        self.held: list[float] = []
 
     def note(self, result: Result) -> Result:
+        if result.started:
+            self.held.append(result.at - result.started)
         self.times.append(result.at)
         while self.times and result.at - self.times[0] >= 1.0:
             self.times.popleft()
         return result
+
+    def held_figures(self) -> dict[str, float]:
+        if not self.held:
+            return {}
+        held = sorted(self.held)
+        mean = sum(held) / len(held)
+        return {
+            "answer_ms_mean": round(mean * 1000, 1),
+            "answer_ms_p50": round(held[len(held) // 2] * 1000, 1),
+            "answer_ms_p99": round(held[min(len(held) - 1, len(held) * 99 // 100)] * 1000, 1),
+            "window_ceiling": round(1 / (1 + mean), 3),
+        }
 
     def save(self, workspace_id: int, channel: Channel) -> None:
         now = time.time()

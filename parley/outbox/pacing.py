@@ -50,6 +50,9 @@ class Result:
     wamid: str = ""
     error: CloudApiError | None = None
     at: float = field(default_factory=time.time)
+    # When the send took its place in the Window (Unix time; 0: never
+    # started). ``at - started`` is what each send costs the Window.
+    started: float = 0.0
 
 
 class Window:
@@ -127,12 +130,25 @@ class Pacer:
         self._thread.start()
 
     def submit(self, send: Send) -> None:
+        self.submit_many([send])
+
+    def submit_many(self, sends: Sequence[Send]) -> None:
+        """One wake-up of the event loop for the lot: at 1,000 sends a second,
+        one per send is a thousand self-pipe writes and loop wake-ups a second
+        taken from the sending."""
+        if not sends:
+            return
         with self._lock:
-            self._pending += 1
+            self._pending += len(sends)
             if self._dead is None:
-                self._loop.call_soon_threadsafe(self._todo.put_nowait, send)
+                self._loop.call_soon_threadsafe(self._put_many, list(sends))
                 return
-        self._never_sent(send)
+        for send in sends:
+            self._never_sent(send)
+
+    def _put_many(self, sends: list[Send]) -> None:
+        for send in sends:
+            self._todo.put_nowait(send)
 
     @property
     def outstanding(self) -> int:
@@ -210,7 +226,9 @@ class Pacer:
                 await slots.acquire()
                 if window is not None:
                     await window.acquire()
-                task = asyncio.create_task(self._one(send_message, send, window, slots))
+                task = asyncio.create_task(
+                    self._one(send_message, send, window, slots, time.time())
+                )
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             if tasks:
@@ -222,15 +240,18 @@ class Pacer:
         send: Send,
         window: Window | None,
         slots: asyncio.Semaphore,
+        started: float,
     ) -> None:
         try:
-            result = Result(send=send, wamid=await send_message(send.payload))
+            result = Result(send=send, wamid=await send_message(send.payload), started=started)
         except CloudApiError as exc:
-            result = Result(send=send, error=exc)
+            result = Result(send=send, error=exc, started=started)
         except Exception as exc:
             # It may have left: settle it by its status rather than resend.
             result = Result(
-                send=send, error=CloudApiError(message=f"send failed: {exc}", ambiguous=True)
+                send=send,
+                error=CloudApiError(message=f"send failed: {exc}", ambiguous=True),
+                started=started,
             )
         finally:
             if window is not None:

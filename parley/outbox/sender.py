@@ -26,8 +26,9 @@ from parley.outbox.pacing import Pacer, Result, Send
 from parley.whatsapp import cloud_async
 from parley.whatsapp.errors import CloudApiError
 
-# An answer travels as (item id, wamid, error fields or None, answered at).
-Answer = tuple[int, str, tuple[str, int | None, int | None, bool] | None, float]
+# An answer travels as (item id, wamid, error fields or None, answered at,
+# started at).
+Answer = tuple[int, str, tuple[str, int | None, int | None, bool] | None, float, float]
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class SenderProcess:
                 answers: list[Answer] | None = self._up.recv()
                 if answers is None:
                     break
-                for item_id, wamid, error, at in answers:
+                for item_id, wamid, error, at, started in answers:
                     with self._lock:
                         send = self._sends.pop(item_id, None)
                     if send is None:
@@ -117,7 +118,9 @@ class SenderProcess:
                         if error
                         else None
                     )
-                    self.results.put(Result(send=send, wamid=wamid, error=failure, at=at))
+                    self.results.put(
+                        Result(send=send, wamid=wamid, error=failure, at=at, started=started)
+                    )
         except (EOFError, OSError):
             pass
         finally:
@@ -155,8 +158,12 @@ def child_main(down: Connection, up: Connection, plan: Plan) -> None:
                 break
             kind, value = message
             if kind == "sends":
-                for item_id, payload in value:
-                    pacer.submit(Send(item_id=item_id, message_id=0, payload=payload))
+                pacer.submit_many(
+                    [
+                        Send(item_id=item_id, message_id=0, payload=payload)
+                        for item_id, payload in value
+                    ]
+                )
             elif kind == "pause":
                 pacer.back_off(float(value))
     except EOFError:
@@ -190,6 +197,7 @@ def _forward(pacer: Pacer, up: Connection) -> None:
                 if r.error
                 else None,
                 r.at,
+                r.started,
             )
             for r in batch
             if r is not _DONE
