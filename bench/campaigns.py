@@ -197,6 +197,16 @@ def _held(log: Path) -> dict[str, float]:
     }
 
 
+def _failed_jobs(log: Path) -> int:
+    """Jobs the outbox worker reports as ended in error (such as a pool
+    timeout); each is retried, and costs its channel the time in between."""
+    return sum(
+        1
+        for line in log.read_text(errors="replace").splitlines()
+        if "ended with status: Error" in line
+    )
+
+
 def _max_per_second(times: list[float]) -> int:
     """The most sends in any one-second window (sliding)."""
     times = sorted(times)
@@ -238,13 +248,14 @@ def run(
         common.wait_http(f"{graph}/_sim/health")
         sim = SimulatorClient(graph)
         sim.set_faults(latency_ms=20)
+        # The outbox worker's log, read for its slices' figures.
+        outbox_env = {**env, "LOG_LEVEL": "INFO", "LOG_FORMAT": "json"}
 
         if "broadcast" in parts:
             # 1. One channel at 1,000/s, 100,000 recipients.
             big = _tenant("Broadcast", sim, web, cap=cap, contacts=recipients, prefix="1700")
             planned = _plan_all(big, source="broadcast")
             slices_log = Path(tempfile.mkstemp(prefix="parley-bench-outbox-", suffix=".log")[1])
-            outbox_env = {**env, "LOG_LEVEL": "INFO", "LOG_FORMAT": "json"}
             with common.processes(
                 [(_outbox_worker(4), outbox_env), (_other_worker(), env)],
                 captured={0: slices_log},
@@ -253,6 +264,7 @@ def run(
                 _kick([big])
                 _wait_done(db_url, [big["ws"]], planned, timeout=recipients / cap * 3 + 120)
             held = _held(slices_log)
+            failed_jobs = _failed_jobs(slices_log)
             slices_log.unlink()
             sent, unsent, retried = _finished_times(db_url, big["ws"])
             span = max(sent) - min(sent) if sent else float("nan")
@@ -269,6 +281,7 @@ def run(
                     ("achieved rate", f"{rate:,.0f} /s"),
                     ("rate / cap", f"{rate / cap:.3f}  (goal >= 0.95 and <= 1.0)"),
                     ("dispatcher job runs (slices)", f"{runs}"),
+                    ("dispatcher jobs that failed", f"{failed_jobs}"),
                     (
                         "send start to answer, mean / p99 (slowest slice)",
                         f"{held['mean']:.1f} / {held['p99']:.1f} ms",
@@ -292,7 +305,11 @@ def run(
             ]
             for t in many:
                 _plan_all(t, source="broadcast")
-            with common.processes([(_outbox_worker(12), env), (_other_worker(), env)]):
+            slices_log = Path(tempfile.mkstemp(prefix="parley-bench-outbox-", suffix=".log")[1])
+            with common.processes(
+                [(_outbox_worker(12), outbox_env), (_other_worker(), env)],
+                captured={0: slices_log},
+            ):
                 time.sleep(3)
                 started = time.time()
                 _kick(many)
@@ -302,13 +319,16 @@ def run(
                     workspaces * per_workspace,
                     timeout=per_workspace / 80 * 3 + 120,
                 )
-            rates, ends = [], []
+            failed_jobs = _failed_jobs(slices_log)
+            slices_log.unlink()
+            rates, ends, firsts = [], [], []
             total_sent = 0
             for t in many:
                 s, _u, _r = _finished_times(db_url, t["ws"])
                 total_sent += len(s)
                 rates.append(len(s) / (max(s) - started))
                 ends.append(max(s) - started)
+                firsts.append(min(s) - started)
             wall = max(ends)
             common.report(
                 f"fairness: {workspaces} workspaces x {per_workspace:,} recipients at once, cap 80/s each",
@@ -320,6 +340,8 @@ def run(
                     ("slowest / fastest workspace rate", f"{min(rates):.1f} / {max(rates):.1f} /s"),
                     ("fairness (slowest / fastest)", f"{min(rates) / max(rates):.3f}"),
                     ("last workspace done after", f"{wall:.1f} s"),
+                    ("last workspace's first send after", f"{max(firsts):.1f} s"),
+                    ("dispatcher jobs that failed", f"{failed_jobs}"),
                 ],
             )
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+
+from parley.core import poolsize, worker_threads
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PARLEY_VAR_DIR", BASE_DIR / "var"))
@@ -130,7 +133,8 @@ DATABASES["default"].setdefault("OPTIONS", {})
 # A connection pool per process (psycopg_pool). Under ASGI each request runs
 # in a thread of its own, so per-thread persistent connections would mean a
 # new PostgreSQL backend per request; the pool hands out warm ones instead.
-DATABASE_POOL_MAX = int(os.environ.get("DATABASE_POOL_MAX", "20"))
+# A worker's pool is sized from its --concurrency (see parley.core.poolsize).
+DATABASE_POOL_MAX = poolsize.pool_max(sys.argv, os.environ)
 if DATABASE_POOL_MAX > 0:
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": int(os.environ.get("DATABASE_POOL_MIN", "2")),
@@ -251,6 +255,9 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     # Without it the clock (a minute long) held its lock past a deploy's
     # kill, and no scheduled message fired until the stalled-job sweep.
     "shutdown_graceful_timeout": float(os.environ.get("PARLEY_WORKER_SHUTDOWN_SECONDS", "3")),
+    # As many threads for sync jobs as --concurrency (asyncio's default pool
+    # is sized from the CPUs, and held the rest of the jobs back).
+    "worker_middleware": [worker_threads.enough_threads],
 }
 # /readyz wants a worker heartbeat no older than this.
 PARLEY_READY_HEARTBEAT_SECONDS = int(os.environ.get("PARLEY_READY_HEARTBEAT_SECONDS", "60"))

@@ -44,3 +44,19 @@ def flaky(*, workspace_id: int, counter_path: str, failures: int) -> None:
     AuditEvent.objects.create(
         workspace_id=workspace_id, action="test.flaky", target=str(attempts + 1)
     )
+
+
+@tenant_task(name="tests.meet")
+def meet(*, workspace_id: int, folder: str, expected: int, marker: str) -> None:
+    """Arrive (a file in ``folder``), wait up to 30 s for ``expected`` jobs
+    to be there at once, and record how many were."""
+    Path(folder, marker).touch()
+    deadline = time.monotonic() + 30
+    while len(list(Path(folder).iterdir())) < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    AuditEvent.objects.create(
+        workspace_id=workspace_id,
+        action="test.meet",
+        target=marker,
+        data={"met": len(list(Path(folder).iterdir()))},
+    )

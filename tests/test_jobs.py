@@ -3,6 +3,7 @@ killed while holding a job loses nothing."""
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 
@@ -46,6 +47,29 @@ def test_a_job_for_a_sees_only_a() -> None:
     [event] = _events("test.visibility")
     assert event.workspace_id == a.workspace.pk
     assert event.data == {"own": 4, "other": 0}
+
+
+def test_a_worker_runs_as_many_jobs_at_once_as_its_concurrency(tmp_path: Path) -> None:
+    # asyncio's default thread pool, which runs sync jobs, has min(32, CPUs + 4)
+    # threads: ask for more than that, so the test fails on any machine if
+    # the worker's pool is left at the default.
+    concurrency = min(32, (os.cpu_count() or 1) + 4) + 2
+    tenant = make_tenant("Alpha")
+    with workspace_context(tenant.workspace.pk):
+        for n in range(concurrency):
+            enqueue(
+                jobtasks.meet,
+                workspace_id=tenant.workspace.pk,
+                folder=str(tmp_path),
+                expected=concurrency,
+                marker=f"job-{n}",
+            )
+    worker = start_worker(concurrency)
+    try:
+        wait_for(lambda: len(_events("test.meet")) == concurrency, timeout=90, what="every job")
+    finally:
+        stop(worker)
+    assert sorted(e.data["met"] for e in _events("test.meet")) == [concurrency] * concurrency
 
 
 def test_a_rolled_back_change_defers_no_job() -> None:

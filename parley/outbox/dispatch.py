@@ -254,15 +254,24 @@ def _due_now(channel: Channel) -> bool:
 
 
 def _nobody_waiting(channel_id: int) -> bool:
-    """No other channel's dispatcher is queued for a worker slot."""
+    """No other channel's dispatcher is queued for a worker slot.
+
+    The clock queues the next slice of a channel that is being dispatched
+    (one queued beside one running), and that job cannot start while the
+    running one holds the channel's lock: it waits for its channel, not for a
+    slot, so it does not count. Counted, every channel's slice ended when two
+    or more sent at once, and each new slice spawned a sender process again."""
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT NOT EXISTS (
-                   SELECT 1 FROM procrastinate_jobs
-                    WHERE queue_name = 'outbox' AND status = 'todo'
-                      AND task_name = 'outbox.dispatch'
-                      AND queueing_lock IS DISTINCT FROM %s
-                      AND (scheduled_at IS NULL OR scheduled_at <= now()))""",
+                   SELECT 1 FROM procrastinate_jobs t
+                    WHERE t.queue_name = 'outbox' AND t.status = 'todo'
+                      AND t.task_name = 'outbox.dispatch'
+                      AND t.queueing_lock IS DISTINCT FROM %s
+                      AND (t.scheduled_at IS NULL OR t.scheduled_at <= now())
+                      AND NOT EXISTS (
+                          SELECT 1 FROM procrastinate_jobs d
+                           WHERE d.status = 'doing' AND d.lock = t.lock))""",
             [f"outbox-dispatch-{channel_id}"],
         )
         row = cursor.fetchone()
