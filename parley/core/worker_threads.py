@@ -17,6 +17,8 @@ from typing import Any
 from procrastinate import job_context, worker
 from procrastinate.middleware import AsyncCallNext
 
+SPARE_THREADS = 4
+
 _sized: set[int] = set()
 
 
@@ -26,9 +28,12 @@ async def enough_threads(
     loop = asyncio.get_running_loop()
     if id(loop) not in _sized:
         _sized.add(id(loop))
+        # A few more than the jobs: anything else on the loop that hands work
+        # to the default pool must not queue behind long jobs.
         loop.set_default_executor(
             ThreadPoolExecutor(
-                max_workers=max(1, running.concurrency), thread_name_prefix="procrastinate-job"
+                max_workers=max(1, running.concurrency) + SPARE_THREADS,
+                thread_name_prefix="procrastinate-job",
             )
         )
     return await call_next()
