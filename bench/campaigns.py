@@ -199,7 +199,8 @@ def _held(log: Path) -> dict[str, float]:
 
 def _failed_jobs(log: Path) -> int:
     """Jobs the outbox worker reports as ended in error (such as a pool
-    timeout); each is retried, and costs its channel the time in between."""
+    timeout). A dispatcher is not retried: the clock starts its channel again
+    on its next tick, and the channel loses the time in between."""
     return sum(
         1
         for line in log.read_text(errors="replace").splitlines()
