@@ -208,6 +208,17 @@ def _failed_jobs(log: Path) -> int:
     )
 
 
+def _keep_if_failed(log: Path) -> int:
+    """``_failed_jobs``; the log is kept (its path printed) when a job
+    failed, since it holds the traceback, and removed otherwise."""
+    failed = _failed_jobs(log)
+    if failed:
+        print(f"  (a job failed: the outbox worker's log is kept at {log})", file=sys.stderr)
+    else:
+        log.unlink()
+    return failed
+
+
 def _max_per_second(times: list[float]) -> int:
     """The most sends in any one-second window (sliding)."""
     times = sorted(times)
@@ -265,8 +276,7 @@ def run(
                 _kick([big])
                 _wait_done(db_url, [big["ws"]], planned, timeout=recipients / cap * 3 + 120)
             held = _held(slices_log)
-            failed_jobs = _failed_jobs(slices_log)
-            slices_log.unlink()
+            failed_jobs = _keep_if_failed(slices_log)
             sent, unsent, retried = _finished_times(db_url, big["ws"])
             span = max(sent) - min(sent) if sent else float("nan")
             rate = len(sent) / span if span else float("nan")
@@ -320,8 +330,7 @@ def run(
                     workspaces * per_workspace,
                     timeout=per_workspace / 80 * 3 + 120,
                 )
-            failed_jobs = _failed_jobs(slices_log)
-            slices_log.unlink()
+            failed_jobs = _keep_if_failed(slices_log)
             rates, ends, firsts = [], [], []
             total_sent = 0
             for t in many:
