@@ -64,12 +64,13 @@ def test_a_worker_runs_as_many_jobs_at_once_as_its_concurrency(tmp_path: Path) -
                 expected=concurrency,
                 marker=f"job-{n}",
             )
-    worker = start_worker(concurrency)
+    worker = start_worker(concurrency, queues="tests_meet")
     try:
         wait_for(lambda: len(_events("test.meet")) == concurrency, timeout=90, what="every job")
     finally:
         stop(worker)
-    assert sorted(e.data["met"] for e in _events("test.meet")) == [concurrency] * concurrency
+    met = sorted((e.data["met"], e.target) for e in _events("test.meet"))
+    assert [m[0] for m in met] == [concurrency] * concurrency, met
 
 
 def test_a_rolled_back_change_defers_no_job() -> None:

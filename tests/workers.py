@@ -37,9 +37,20 @@ def worker_env(**extra: str) -> dict[str, str]:
     }
 
 
-def start_worker(concurrency: int = 2, /, **extra: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    concurrency: int = 2, /, *, queues: str = "", **extra: str
+) -> subprocess.Popen[bytes]:
+    only = ["--queues", queues] if queues else []
     return subprocess.Popen(
-        [sys.executable, "manage.py", "procrastinate", "worker", "--concurrency", str(concurrency)],
+        [
+            sys.executable,
+            "manage.py",
+            "procrastinate",
+            "worker",
+            "--concurrency",
+            str(concurrency),
+            *only,
+        ],
         cwd=ROOT,
         env=worker_env(**extra),
         stdout=LOG,
