@@ -17,14 +17,19 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import queue
+import sys
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from parley.core import gc_tuning
 from parley.outbox.pacing import Pacer, Result, Send
 from parley.whatsapp import cloud_async
 from parley.whatsapp.errors import CloudApiError
+
+# Seconds a thread holds the GIL before one waiting for it gets a turn.
+SWITCH_INTERVAL = 0.0005
 
 # An answer travels as (item id, wamid, error fields or None, answered at,
 # started at).
@@ -140,6 +145,12 @@ class SenderProcess:
 
 def child_main(down: Connection, up: Connection, plan: Plan) -> None:
     """The child: a Pacer fed from the pipe, its answers sent back in batches."""
+    # Three threads share the GIL here (the pipe reader, the forwarder and the
+    # Pacer's event loop). A thread that wants the GIL waits up to the switch
+    # interval (5 ms by default) for the one holding it, and for the loop
+    # that wait is added to answer times, which bound the rate (see Window).
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    gc_tuning.settle()
     pacer = Pacer(
         rate=plan.rate,
         open_sender=lambda: cloud_async.messages_sender(

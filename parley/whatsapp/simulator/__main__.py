@@ -9,6 +9,8 @@ from pathlib import Path
 
 import uvicorn
 
+from parley.core import gc_tuning
+
 from .app import MessagesFastPath, build_app
 from .config import SimulatorConfig
 from .netcheck import is_loopback_host
@@ -53,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         state_file=args.state_file, template_review_seconds=args.template_review_seconds
     )
     app = build_app(config)
+    gc_tuning.settle()
     print(
         f"WhatsApp Cloud API simulator on http://{args.host}:{args.port} (demo page at /)",
         flush=True,
