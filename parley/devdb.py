@@ -20,6 +20,11 @@ VAR_DIR = Path(os.environ.get("PARLEY_VAR_DIR", BASE_DIR / "var"))
 PGDATA = VAR_DIR / "pgdata"
 APP_ROLE = "parley"
 APP_DB = "parley"
+# PostgreSQL's default of 128 MB holds less than one big workspace's contact
+# indexes (1M contacts: ~300 MB of rows, ~100 MB per index), so segment
+# counts re-read them from the OS cache on every run. Memory is only taken as
+# pages are used.
+SHARED_BUFFERS = os.environ.get("PARLEY_EMBEDDED_SHARED_BUFFERS", "1GB")
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,13 @@ def ensure_running() -> str:
     server = _server()
     host = _socket_dir(server)
     with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
+        restart = _configure(conn)
+    if restart:
+        # shared_buffers only changes with a restart (once, on a new data dir).
+        stop()
+        server.ensure_postgres_running()
+        host = _socket_dir(server)
+    with psycopg.connect(host=host, user="postgres", dbname="postgres", autocommit=True) as conn:
         role = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]).fetchone()
         if role is None:
             # CREATEDB lets the test runner create its throwaway database.
@@ -66,6 +78,22 @@ def ensure_running() -> str:
                 )
             )
     return f"postgresql://{APP_ROLE}@/{APP_DB}?host={host}"
+
+
+def _configure(conn: Any) -> bool:
+    """Set the server's own settings; True when a restart must apply them."""
+    row = conn.execute(
+        "SELECT setting::bigint * pg_size_bytes(unit), pg_size_bytes(%s)"
+        " FROM pg_settings WHERE name = 'shared_buffers'",
+        [SHARED_BUFFERS],
+    ).fetchone()
+    current, wanted = row
+    if current == wanted:
+        return False
+    # ALTER SYSTEM takes no parameters: the size goes in as a number of kB,
+    # which pg_size_bytes has checked.
+    conn.execute(f"ALTER SYSTEM SET shared_buffers = '{int(wanted) // 1024}kB'")
+    return True
 
 
 def is_running() -> bool:
