@@ -4,9 +4,10 @@ A worker runs up to ``--concurrency`` jobs at once, and an outbox dispatcher
 job holds several connections at a time (its own thread's, two feeders' and
 its writer's). With the web processes' default of 20, a worker running ten
 dispatchers asked for forty connections: the pool made the rest wait, and
-after its timeout the jobs failed and were retried, which cut ten channels'
-aggregate rate to a third of their caps. So a worker's pool is sized from its
-concurrency unless the operator set ``DATABASE_POOL_MAX``."""
+after its timeout the jobs failed (a dispatcher is not retried; the clock
+starts its channel again), which cut ten channels' aggregate rate to a third
+of their caps. So a worker's pool is sized from its concurrency unless the
+operator set ``DATABASE_POOL_MAX``."""
 
 from __future__ import annotations
 
