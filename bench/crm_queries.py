@@ -378,4 +378,17 @@ def _segment_cases(ws_id: int) -> list[tuple[str, Callable[[], object]]]:
 
         return go
 
-    return [(label, counting(d)) for label, d in definitions.items()]
+    def path(definition: dict[str, Any]) -> str:
+        """Which way the compiler counts it: from the contact bitmaps, or over the contacts."""
+        try:
+            from parley.segments.bitmaps import bitmap_count
+            from parley.segments.definition import parse_definition
+        except ImportError:  # pragma: no cover - before the bitmaps existed
+            return "SQL"
+        with transaction.atomic():
+            activate_workspace(ws_id)
+            return (
+                "bits" if bitmap_count(ws_id, parse_definition(definition)) is not None else "SQL"
+            )
+
+    return [(f"{label} [{path(d)}]", counting(d)) for label, d in definitions.items()]

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from parley.crm.models import Contact, ContactTag
 from parley.inbox.models import Conversation
+from parley.segments.bitmaps import bitmap_count
 from parley.segments.definition import (
     AttributeCondition,
     ConsentCondition,
@@ -61,8 +62,13 @@ def contacts_matching(
 
 
 def count_matching(workspace_id: int, definition: Definition | Mapping[str, Any]) -> int:
-    """How many contacts the segment holds right now (one query)."""
-    return contacts_matching(workspace_id, definition).count()
+    """How many contacts the segment holds right now (one query): from the
+    contact bitmaps when every condition is one, else over the contacts."""
+    parsed = parse_definition(definition)
+    from_bitmaps = bitmap_count(workspace_id, parsed)
+    if from_bitmaps is not None:
+        return from_bitmaps
+    return contacts_matching(workspace_id, parsed).count()
 
 
 def _condition(ws: int, c: Any) -> Q:

@@ -1,10 +1,13 @@
 """Segments: saved dynamic contact filters. Membership is never stored: it
-is computed from the definition each time (see compiler.py)."""
+is computed from the definition each time (see compiler.py). Counts of the
+conditions that name a set (tags, consent, conversation status) read the
+contact bitmaps below instead of the contacts (see bitmaps.py)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -31,3 +34,49 @@ class Segment(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Contact ids per bitmap row; the triggers of migration 0002 use the same
+# number (as the shift 10 and the mask 1023).
+CHUNK_BITS = 1024
+
+
+class BitsField(models.Field):  # type: ignore[type-arg]
+    """A fixed-length PostgreSQL bit string. Only SQL reads and writes it."""
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str:
+        return f"bit({CHUNK_BITS})"
+
+
+class ContactBitmap(TenantModel):
+    """Which of the workspace's contacts have one property, for the contact
+    ids chunk * 1024 to chunk * 1024 + 1023: bit (id mod 1024), counted from
+    the left, is set when contact ``id`` has it.
+
+    Kept by database triggers on contacts, contact tags and conversations
+    (migration 0002), so every writer (the ORM, imports, merges, cascades) is
+    covered and the bits commit or roll back with their rows. A segment count
+    of a million contacts then reads about a thousand rows per condition and
+    ANDs them, where joining the contacts with their tags and conversations
+    read every entry (bench: 150 to 300 ms on two cores)."""
+
+    class Kind(models.IntegerChoices):
+        CONTACT = 0, "Any contact"  # key ""
+        TAG = 1, "Tag"  # key: the tag's id
+        CONSENT = 2, "Consent"  # key: Contact.consent
+        CONVERSATION_STATUS = 3, "Has a conversation with status"  # key: the status
+
+    workspace = models.ForeignKey(
+        "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    kind = models.SmallIntegerField(choices=Kind.choices)
+    key = models.CharField(max_length=40, blank=True)
+    chunk = models.BigIntegerField()
+    bits = BitsField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "key", "chunk"], name="contactbitmap_unique"
+            )
+        ]

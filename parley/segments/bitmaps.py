@@ -1,0 +1,102 @@
+"""Segment counts from the contact bitmaps (models.ContactBitmap).
+
+A definition whose conditions all name sets (tags any/all/none, consent,
+has / has no conversation with a status) is a boolean expression over
+bitmaps: AND, OR, and "all contacts AND NOT". ``bitmap_count`` evaluates it
+chunk by chunk in one query and sums the set bits, reading one row per 1,024
+contact ids per set named. Any other condition (dates, attributes, text) needs
+the contacts themselves, so such a definition returns None and is counted by
+the compiler's query. Both must always agree: tests compare them.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from parley.segments.definition import (
+    ConsentCondition,
+    ConversationCondition,
+    Definition,
+    TagsCondition,
+)
+from parley.segments.models import CHUNK_BITS, ContactBitmap
+
+_ZERO = f"B'0'::bit({CHUNK_BITS})"
+_ALL = "b0"  # the workspace's contacts; never NULL (chunks without any are skipped)
+
+Kind = ContactBitmap.Kind
+
+
+class _Expression:
+    """Collects the bitmaps an expression names; b0 is always all contacts."""
+
+    def __init__(self) -> None:
+        self.atoms: dict[tuple[int, str], int] = {(Kind.CONTACT, ""): 0}
+
+    def atom(self, kind: int, key: str) -> str:
+        index = self.atoms.setdefault((kind, key), len(self.atoms))
+        return f"coalesce(b{index}, {_ZERO})"
+
+    @staticmethod
+    def any_of(parts: list[str]) -> str:
+        return "(" + " | ".join(parts) + ")" if parts else _ZERO
+
+    @staticmethod
+    def all_of(parts: list[str]) -> str:
+        return "(" + " & ".join(parts) + ")" if parts else _ALL
+
+    @staticmethod
+    def none_of(part: str) -> str:
+        return f"({_ALL} & ~{part})"
+
+
+def _condition(expr: _Expression, c: object) -> str | None:
+    if isinstance(c, TagsCondition):
+        tags = [expr.atom(Kind.TAG, str(tag_id)) for tag_id in c.value]
+        if c.op == "has_all":
+            return expr.all_of(tags)
+        any_tag = expr.any_of(tags)
+        return any_tag if c.op == "has_any" else expr.none_of(any_tag)
+    if isinstance(c, ConsentCondition):
+        return expr.any_of([expr.atom(Kind.CONSENT, value) for value in c.value])
+    if isinstance(c, ConversationCondition):
+        having = expr.any_of([expr.atom(Kind.CONVERSATION_STATUS, s) for s in c.value])
+        return having if c.op == "has_conversation_with_status" else expr.none_of(having)
+    return None
+
+
+def bitmap_count(workspace_id: int, definition: Definition) -> int | None:
+    """How many contacts match, or None when a condition is not a bitmap."""
+    expr = _Expression()
+    parts = []
+    for c in definition.conditions:
+        part = _condition(expr, c)
+        if part is None:
+            return None
+        parts.append(part)
+    if not parts:
+        matched = _ALL
+    elif definition.match == "all":
+        matched = expr.all_of(parts)
+    else:
+        matched = expr.any_of(parts)
+    columns = ", ".join(
+        f"bit_or(b.bits) FILTER (WHERE a.i = {index}) AS b{index}" for index in expr.atoms.values()
+    )
+    values = ", ".join("(%s, %s::smallint, %s::text)" for _ in expr.atoms)
+    params: list[int | str] = []
+    for (kind, key), index in expr.atoms.items():
+        params += [index, kind, key]
+    table = ContactBitmap._meta.db_table
+    sql = (
+        f"SELECT coalesce(sum(bit_count({_ALL} & {matched})), 0) FROM ("
+        f" SELECT {columns} FROM (VALUES {values}) AS a(i, kind, key)"
+        f" JOIN {table} b ON b.workspace_id = %s AND b.kind = a.kind AND b.key = a.key"
+        " GROUP BY b.chunk) AS chunks"
+        f" WHERE {_ALL} IS NOT NULL"
+    )
+    params.append(workspace_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return int(row[0])

@@ -1,0 +1,202 @@
+"""Contact bitmaps: kept right by the triggers through every kind of change,
+and counts from them equal to counts over the contacts."""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from parley.core.tenant import workspace_context
+from parley.crm.actions import do_delete_contact, do_set_consent, do_tag_contacts
+from parley.crm.merge import do_merge_contacts
+from parley.crm.models import Contact, ContactTag, Tag
+from parley.inbox.actions import do_change_status
+from parley.inbox.models import Conversation
+from parley.segments.bitmaps import bitmap_count
+from parley.segments.compiler import contacts_matching, count_matching
+from parley.segments.definition import parse_definition
+from parley.segments.tests.world import World, build_world
+from tests.factories import Tenant, actor_for, make_channel
+
+pytestmark = pytest.mark.django_db
+
+Fact = tuple[int, int, str, int]  # workspace, kind, key, contact id
+
+# What the bitmaps must hold, read from the rows they describe.
+_EXPECTED_SQL = """
+    SELECT workspace_id, 0, '', id FROM crm_contact
+    UNION SELECT workspace_id, 2, consent, id FROM crm_contact
+    UNION SELECT workspace_id, 1, tag_id::text, contact_id FROM crm_contacttag
+    UNION SELECT workspace_id, 3, status, contact_id FROM inbox_conversation
+"""
+_HELD_SQL = """
+    SELECT workspace_id, kind, key, chunk * 1024 + i FROM segments_contactbitmap,
+           generate_series(0, 1023) AS i WHERE get_bit(bits, i) = 1
+"""
+
+
+def _facts(sql: str) -> set[Fact]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('parley.cross_tenant', 'on', true)")
+        cursor.execute(sql)
+        facts = {(int(w), int(k), str(key), int(c)) for w, k, key, c in cursor.fetchall()}
+        cursor.execute("SELECT set_config('parley.cross_tenant', 'off', true)")
+    return facts
+
+
+def assert_bitmaps_match_rows() -> None:
+    with transaction.atomic():
+        expected, held = _facts(_EXPECTED_SQL), _facts(_HELD_SQL)
+    assert held - expected == set(), "bits set for facts that are not true"
+    assert expected - held == set(), "true facts without their bit"
+
+
+def _bitmap_definitions(world: World) -> list[dict[str, Any]]:
+    tags = list(world.tags.values())
+    conditions: list[dict[str, Any]] = []
+    for op in ("has_any", "has_all", "has_none"):
+        for n in (1, 2):
+            for chosen in combinations(tags, n):
+                conditions.append({"field": "tags", "op": op, "value": list(chosen)})
+    for values in (["opted_in"], ["opted_out", "unknown"], ["unknown"]):
+        conditions.append({"field": "consent", "op": "in", "value": values})
+    for op in ("has_conversation_with_status", "has_no_conversation_with_status"):
+        for statuses in (["open"], ["resolved", "pending"]):
+            conditions.append({"field": "conversation_status", "op": op, "value": statuses})
+    definitions = [{"match": "all", "conditions": [c]} for c in conditions]
+    for match in ("all", "any"):
+        definitions.append({"match": match, "conditions": []})
+        for i in range(0, len(conditions) - 2, 5):
+            definitions.append({"match": match, "conditions": conditions[i : i + 3]})
+    return definitions
+
+
+def assert_counts_agree(tenant: Tenant, world: World) -> None:
+    ws = tenant.workspace.pk
+    with workspace_context(ws):
+        for definition in _bitmap_definitions(world):
+            parsed = parse_definition(definition)
+            from_bits = bitmap_count(ws, parsed)
+            assert from_bits is not None
+            assert from_bits == contacts_matching(ws, parsed).count(), definition
+
+
+def test_counts_from_bitmaps_equal_counts_over_the_contacts(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    world = build_world(tenant_a)
+    build_world(tenant_b)  # the same people in another workspace, never counted
+    assert_bitmaps_match_rows()
+    assert_counts_agree(tenant_a, world)
+    ws = tenant_a.workspace.pk
+    vip_opted_in = {
+        "conditions": [
+            {"field": "tags", "op": "has_any", "value": [world.tags["VIP"]]},
+            {"field": "consent", "op": "in", "value": ["opted_in"]},
+        ]
+    }
+    with workspace_context(ws):
+        assert count_matching(ws, vip_opted_in) == 1  # Ann
+
+
+def test_every_change_keeps_the_bitmaps_right(tenant_a: Tenant) -> None:
+    world = build_world(tenant_a)
+    ws = tenant_a.workspace
+    actor = actor_for(ws, tenant_a.admin)
+    channel = make_channel(tenant_a)
+    with workspace_context(ws.pk):
+        ann, bob, cat = (Contact.objects.get(pk=world.contacts[n]) for n in ("ann", "bob", "cat"))
+        cold = Tag.objects.get(pk=world.tags["Cold"])
+        lead = Tag.objects.get(pk=world.tags["Lead"])
+        steps: list[tuple[str, Any]] = [
+            (
+                "tag in bulk",
+                lambda: do_tag_contacts(
+                    actor=actor, tag=cold, contact_ids=[ann.pk, bob.pk, cat.pk], add=True
+                ),
+            ),
+            (
+                "untag in bulk",
+                lambda: do_tag_contacts(
+                    actor=actor, tag=lead, contact_ids=[ann.pk, bob.pk], add=False
+                ),
+            ),
+            ("consent", lambda: do_set_consent(actor=actor, contact=cat, consent="opted_in")),
+            (
+                "new conversation",
+                lambda: Conversation.objects.create(
+                    workspace=ws, contact=cat, channel=channel, status="pending"
+                ),
+            ),
+            (
+                "status",
+                lambda: do_change_status(
+                    actor=actor,
+                    conversation=Conversation.objects.get(contact=ann),
+                    status="resolved",
+                ),
+            ),
+            (
+                "tag row moved",
+                lambda: ContactTag.objects.filter(contact=bob, tag=cold).update(
+                    contact=ann, tag=lead
+                ),
+            ),
+            ("merge", lambda: do_merge_contacts(actor=actor, survivor=cat, duplicate=bob)),
+            ("delete", lambda: do_delete_contact(actor=actor, contact=ann)),
+            ("conversation deleted", lambda: Conversation.objects.filter(contact=cat).delete()),
+        ]
+        for label, step in steps:
+            step()
+            try:
+                assert_bitmaps_match_rows()
+            except AssertionError as failure:
+                raise AssertionError(f"after {label}: {failure}") from None
+        assert_counts_agree(tenant_a, world)
+
+
+def test_a_rolled_back_change_leaves_no_bits(tenant_a: Tenant) -> None:
+    world = build_world(tenant_a)
+    with workspace_context(tenant_a.workspace.pk):
+        try:
+            with transaction.atomic():
+                ContactTag.objects.create(
+                    workspace=tenant_a.workspace,
+                    contact_id=world.contacts["cat"],
+                    tag_id=world.tags["Cold"],
+                )
+                assert_bitmaps_match_rows()
+                raise RuntimeError("roll back")
+        except RuntimeError:
+            pass
+    assert_bitmaps_match_rows()
+    assert _facts(_HELD_SQL) >= {(tenant_a.workspace.pk, 0, "", world.contacts["cat"])}
+
+
+def test_a_condition_that_is_not_a_set_is_counted_over_the_contacts(tenant_a: Tenant) -> None:
+    world = build_world(tenant_a)
+    ws = tenant_a.workspace.pk
+    definition = parse_definition(
+        {
+            "conditions": [
+                {"field": "tags", "op": "has_any", "value": [world.tags["Lead"]]},
+                {"field": "last_inbound_at", "op": "never"},
+            ]
+        }
+    )
+    with workspace_context(ws):
+        assert bitmap_count(ws, definition) is None
+        assert count_matching(ws, definition) == 1  # Bob
+
+
+def test_another_workspaces_bitmaps_cannot_be_read(tenant_a: Tenant, tenant_b: Tenant) -> None:
+    world = build_world(tenant_a)
+    everyone = parse_definition({"conditions": []})
+    with workspace_context(tenant_a.workspace.pk):
+        assert bitmap_count(tenant_a.workspace.pk, everyone) == len(world.contacts)
+    with workspace_context(tenant_b.workspace.pk):
+        # The query names workspace A, but row-level security shows B's rows only.
+        assert bitmap_count(tenant_a.workspace.pk, everyone) == 0
