@@ -20,38 +20,56 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT set_bit(B'0'::bit(1024), (contact_id & 1023)::int, 1)::bit(1024)
 $$;
 
+-- Creates the rows named (each once) that do not exist yet, then locks them,
+-- both in key order.
 CREATE FUNCTION parley_bitmap_lock(
-    ws bigint[], kinds smallint[], keys text[], ids bigint[]
+    ws bigint[], kinds smallint[], keys text[], chunks bigint[]
 ) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO segments_contactbitmap (workspace_id, kind, key, chunk, bits)
-    SELECT DISTINCT c.w, c.k, c.key, c.id >> 10, B'0'::bit(1024)
-      FROM unnest(ws, kinds, keys, ids) AS c(w, k, key, id)
+    SELECT d.w, d.k, d.key, d.chunk, B'0'::bit(1024)
+      FROM unnest(ws, kinds, keys, chunks) AS d(w, k, key, chunk)
      ORDER BY 1, 2, 3, 4
     ON CONFLICT (workspace_id, kind, key, chunk) DO NOTHING;
     PERFORM 1 FROM segments_contactbitmap b
-     WHERE (b.workspace_id, b.kind, b.key, b.chunk) IN (
-            SELECT c.w, c.k, c.key, c.id >> 10
-              FROM unnest(ws, kinds, keys, ids) AS c(w, k, key, id))
+      JOIN unnest(ws, kinds, keys, chunks) AS d(w, k, key, chunk)
+        ON b.workspace_id = d.w AND b.kind = d.k AND b.key = d.key AND b.chunk = d.chunk
      ORDER BY b.workspace_id, b.kind, b.key, b.chunk
-       FOR UPDATE;
+       FOR UPDATE OF b;
 END $$;
 
 CREATE FUNCTION parley_bitmap_write(
     ws bigint[], kinds smallint[], keys text[], ids bigint[], present boolean[]
 ) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    g_ws bigint[];
+    g_kinds smallint[];
+    g_keys text[];
+    g_chunks bigint[];
+    g_touched bit(1024)[];
+    g_present bit(1024)[];
 BEGIN
     IF ids IS NULL THEN
         RETURN;
     END IF;
-    PERFORM parley_bitmap_lock(ws, kinds, keys, ids);
-    UPDATE segments_contactbitmap b SET bits = (b.bits & ~d.touched) | d.present
+    -- One pass folds the contacts into a few rows of masks; the rest works on those.
+    SELECT array_agg(d.w ORDER BY d.w, d.k, d.key, d.chunk),
+           array_agg(d.k ORDER BY d.w, d.k, d.key, d.chunk),
+           array_agg(d.key ORDER BY d.w, d.k, d.key, d.chunk),
+           array_agg(d.chunk ORDER BY d.w, d.k, d.key, d.chunk),
+           array_agg(d.touched ORDER BY d.w, d.k, d.key, d.chunk),
+           array_agg(d.present ORDER BY d.w, d.k, d.key, d.chunk)
+      INTO g_ws, g_kinds, g_keys, g_chunks, g_touched, g_present
       FROM (SELECT c.w, c.k, c.key, c.id >> 10 AS chunk,
                    bit_or(parley_bit(c.id)) AS touched,
                    coalesce(bit_or(parley_bit(c.id)) FILTER (WHERE c.p), B'0'::bit(1024))
                        AS present
               FROM unnest(ws, kinds, keys, ids, present) AS c(w, k, key, id, p)
-             GROUP BY 1, 2, 3, 4) d
+             GROUP BY 1, 2, 3, 4) d;
+    PERFORM parley_bitmap_lock(g_ws, g_kinds, g_keys, g_chunks);
+    UPDATE segments_contactbitmap b SET bits = (b.bits & ~d.touched) | d.present
+      FROM unnest(g_ws, g_kinds, g_keys, g_chunks, g_touched, g_present)
+           AS d(w, k, key, chunk, touched, present)
      WHERE b.workspace_id = d.w AND b.kind = d.k AND b.key = d.key AND b.chunk = d.chunk;
 END $$;
 
@@ -63,7 +81,10 @@ BEGIN
     IF ids IS NULL THEN
         RETURN;
     END IF;
-    PERFORM parley_bitmap_lock(ws, kinds, keys, ids);
+    PERFORM parley_bitmap_lock(array_agg(d.w), array_agg(d.k), array_agg(d.key),
+                               array_agg(d.chunk))
+      FROM (SELECT DISTINCT c.w, c.k, c.key, c.id >> 10 AS chunk
+              FROM unnest(ws, kinds, keys, ids) AS c(w, k, key, id)) d;
     PERFORM parley_bitmap_write(ws, kinds, keys, ids, (
         SELECT array_agg(CASE c.k
             WHEN 1 THEN EXISTS (
