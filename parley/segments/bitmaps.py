@@ -12,6 +12,7 @@ the compiler's query. Both must always agree: tests compare them.
 from __future__ import annotations
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 
 from parley.segments.definition import (
     ConsentCondition,
@@ -65,6 +66,13 @@ def _condition(expr: _Expression, c: object) -> str | None:
     return None
 
 
+def flush_pending(cursor: CursorWrapper) -> None:
+    """Apply this transaction's queued bitmap changes now, so a count sees its
+    own writes (the queue is otherwise applied at commit; migration 0002).
+    Later writes in the transaction then apply at once too."""
+    cursor.execute("SET CONSTRAINTS parley_bitmap_pending IMMEDIATE")
+
+
 def bitmap_count(workspace_id: int, definition: Definition) -> int | None:
     """How many contacts match, or None when a condition is not a bitmap."""
     expr = _Expression()
@@ -97,6 +105,7 @@ def bitmap_count(workspace_id: int, definition: Definition) -> int | None:
     )
     params.append(workspace_id)
     with connection.cursor() as cursor:
+        flush_pending(cursor)
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return int(row[0])

@@ -1,18 +1,21 @@
 # Contact bitmaps (segments.models.ContactBitmap), kept by triggers on the
-# tables they describe, in the same transaction as the change. Statement-level
-# triggers with transition tables: an import chunk of 10,000 contacts costs one
-# write per bitmap row it touches, not one per contact.
+# tables they describe, applied when the writing transaction commits.
+# Statement-level triggers with transition tables: an import chunk of 10,000
+# contacts costs one queued row and one write per bitmap row it touches, not
+# one per contact.
 #
-# Every write goes through parley_bitmap_write, which first creates the rows it
-# needs and locks them in key order (two writers never wait on each other in a
-# cycle), then clears the bits of every contact it was given and sets those
-# that are present. Where presence is not known from the change itself (a
-# conversation's status; a tag row that moved), it is read after the lock, so
-# a writer that committed meanwhile is seen.
+# Every write goes through parley_bitmap_write, which folds the contacts into
+# masks per bitmap row, creates the rows it needs and locks them in key order
+# (two writers never wait on each other in a cycle), then clears the bits of
+# every contact it was given and sets those that are present. Where presence
+# is not known from the change itself (a conversation's status; a tag row that
+# moved), it is read after the lock, so a writer that committed meanwhile is
+# seen.
 
 import django.db.models.deletion
-import parley.segments.models
 from django.db import migrations, models
+
+import parley.segments.models
 
 FORWARD = """
 CREATE FUNCTION parley_bit(contact_id bigint) RETURNS bit(1024)
@@ -97,9 +100,82 @@ BEGIN
           FROM unnest(ws, kinds, keys, ids) WITH ORDINALITY AS c(w, k, key, id, n)));
 END $$;
 
+-- The triggers below do not write bitmaps: they queue what changed, one row
+-- per statement, and a deferred constraint trigger applies the queue at commit.
+-- So the bitmap rows, which many writers share (every new contact of a
+-- workspace lands in its newest chunk), are locked only while the transaction
+-- commits, not from its first write to its end: a broadcast's two feeders had
+-- waited on each other for whole batches. A transaction sees its own queued
+-- changes in counts once it flushes (SET CONSTRAINTS parley_bitmap_pending
+-- IMMEDIATE; segments.bitmaps does so). Queue rows never outlive their
+-- transaction, so no other transaction ever sees one.
+CREATE TABLE segments_bitmappending (
+    id bigserial PRIMARY KEY,
+    xact bigint NOT NULL DEFAULT txid_current(),
+    ws bigint[] NOT NULL,
+    kinds smallint[] NOT NULL,
+    keys text[] NOT NULL,
+    ids bigint[] NOT NULL,
+    present boolean[]  -- NULL: read presence from the rows, after the lock
+);
+
+CREATE FUNCTION parley_bitmap_defer(
+    ws bigint[], kinds smallint[], keys text[], ids bigint[], present boolean[]
+) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF ids IS NULL THEN
+        RETURN;
+    END IF;
+    INSERT INTO segments_bitmappending (ws, kinds, keys, ids, present)
+    VALUES (ws, kinds, keys, ids, present);
+END $$;
+
+CREATE FUNCTION parley_bitmap_apply_pending() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    queued record;
+    cross_tenant text := current_setting('parley.cross_tenant', true);
+BEGIN
+    -- The first firing in a transaction applies its whole queue; the others
+    -- find their row gone.
+    PERFORM 1 FROM segments_bitmappending WHERE id = NEW.id;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    -- The queue may hold several workspaces' changes (a transaction that
+    -- switched workspace, or worked across them), each made where row-level
+    -- security let it write; every statement below names its workspace, so
+    -- the policy is lifted for them alone and restored after.
+    PERFORM set_config('parley.cross_tenant', 'on', true);
+    -- Every row the queue touches, locked at once in key order: two
+    -- committing transactions never wait on each other in a cycle.
+    PERFORM parley_bitmap_lock(array_agg(d.w), array_agg(d.k), array_agg(d.key),
+                               array_agg(d.chunk))
+      FROM (SELECT DISTINCT c.w, c.k, c.key, c.id >> 10 AS chunk
+              FROM segments_bitmappending p,
+                   unnest(p.ws, p.kinds, p.keys, p.ids) AS c(w, k, key, id)
+             WHERE p.xact = txid_current()) d;
+    FOR queued IN
+        SELECT * FROM segments_bitmappending WHERE xact = txid_current() ORDER BY id
+    LOOP
+        IF queued.present IS NULL THEN
+            PERFORM parley_bitmap_recompute(queued.ws, queued.kinds, queued.keys, queued.ids);
+        ELSE
+            PERFORM parley_bitmap_write(queued.ws, queued.kinds, queued.keys, queued.ids,
+                                        queued.present);
+        END IF;
+    END LOOP;
+    DELETE FROM segments_bitmappending WHERE xact = txid_current();
+    PERFORM set_config('parley.cross_tenant', coalesce(cross_tenant, ''), true);
+    RETURN NULL;
+END $$;
+
+CREATE CONSTRAINT TRIGGER parley_bitmap_pending AFTER INSERT ON segments_bitmappending
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION parley_bitmap_apply_pending();
+
 CREATE FUNCTION parley_contact_bits_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM parley_bitmap_write(array_agg(c.w), array_agg(c.k), array_agg(c.key),
+    PERFORM parley_bitmap_defer(array_agg(c.w), array_agg(c.k), array_agg(c.key),
                                 array_agg(c.id), array_agg(true))
       FROM (SELECT n.workspace_id AS w, 0::smallint AS k, ''::text AS key, n.id FROM new_rows n
             UNION ALL
@@ -109,7 +185,7 @@ END $$;
 
 CREATE FUNCTION parley_contact_bits_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM parley_bitmap_write(array_agg(c.w), array_agg(c.k), array_agg(c.key),
+    PERFORM parley_bitmap_defer(array_agg(c.w), array_agg(c.k), array_agg(c.key),
                                 array_agg(c.id), array_agg(false))
       FROM (SELECT o.workspace_id AS w, 0::smallint AS k, ''::text AS key, o.id FROM old_rows o
             UNION ALL
@@ -124,7 +200,7 @@ BEGIN
     IF NOT EXISTS (SELECT id, consent FROM new_rows EXCEPT SELECT id, consent FROM old_rows) THEN
         RETURN NULL;
     END IF;
-    PERFORM parley_bitmap_write(array_agg(c.w), array_agg(2::smallint), array_agg(c.key),
+    PERFORM parley_bitmap_defer(array_agg(c.w), array_agg(2::smallint), array_agg(c.key),
                                 array_agg(c.id), array_agg(c.p))
       FROM (SELECT o.workspace_id AS w, o.consent::text AS key, o.id, false AS p
               FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE n.consent <> o.consent
@@ -139,7 +215,7 @@ END $$;
 -- tags) is read back.
 CREATE FUNCTION parley_contacttag_bits_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM parley_bitmap_write(array_agg(n.workspace_id), array_agg(1::smallint),
+    PERFORM parley_bitmap_defer(array_agg(n.workspace_id), array_agg(1::smallint),
                                 array_agg(n.tag_id::text), array_agg(n.contact_id),
                                 array_agg(true))
       FROM new_rows n;
@@ -148,7 +224,7 @@ END $$;
 
 CREATE FUNCTION parley_contacttag_bits_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM parley_bitmap_write(array_agg(o.workspace_id), array_agg(1::smallint),
+    PERFORM parley_bitmap_defer(array_agg(o.workspace_id), array_agg(1::smallint),
                                 array_agg(o.tag_id::text), array_agg(o.contact_id),
                                 array_agg(false))
       FROM old_rows o;
@@ -157,8 +233,8 @@ END $$;
 
 CREATE FUNCTION parley_contacttag_bits_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM parley_bitmap_recompute(array_agg(c.workspace_id), array_agg(1::smallint),
-                                    array_agg(c.tag_id::text), array_agg(c.contact_id))
+    PERFORM parley_bitmap_defer(array_agg(c.workspace_id), array_agg(1::smallint),
+                                array_agg(c.tag_id::text), array_agg(c.contact_id), NULL)
       FROM (SELECT workspace_id, tag_id, contact_id FROM old_rows
             UNION SELECT workspace_id, tag_id, contact_id FROM new_rows) c;
     RETURN NULL;
@@ -168,7 +244,7 @@ END $$;
 -- sets its bit and every other change is read back.
 CREATE FUNCTION parley_conversation_bits_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM parley_bitmap_write(array_agg(n.workspace_id), array_agg(3::smallint),
+    PERFORM parley_bitmap_defer(array_agg(n.workspace_id), array_agg(3::smallint),
                                 array_agg(n.status::text), array_agg(n.contact_id),
                                 array_agg(true))
       FROM new_rows n;
@@ -177,8 +253,8 @@ END $$;
 
 CREATE FUNCTION parley_conversation_bits_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM parley_bitmap_recompute(array_agg(c.workspace_id), array_agg(3::smallint),
-                                    array_agg(c.status::text), array_agg(c.contact_id))
+    PERFORM parley_bitmap_defer(array_agg(c.workspace_id), array_agg(3::smallint),
+                                array_agg(c.status::text), array_agg(c.contact_id), NULL)
       FROM (SELECT DISTINCT workspace_id, status, contact_id FROM old_rows) c;
     RETURN NULL;
 END $$;
@@ -192,8 +268,8 @@ BEGIN
     ) THEN
         RETURN NULL;
     END IF;
-    PERFORM parley_bitmap_recompute(array_agg(c.workspace_id), array_agg(3::smallint),
-                                    array_agg(c.status::text), array_agg(c.contact_id))
+    PERFORM parley_bitmap_defer(array_agg(c.workspace_id), array_agg(3::smallint),
+                                array_agg(c.status::text), array_agg(c.contact_id), NULL)
       FROM (SELECT workspace_id, status, contact_id FROM (
                 SELECT id, workspace_id, status, contact_id FROM old_rows
                 EXCEPT SELECT id, workspace_id, status, contact_id FROM new_rows) gone
@@ -267,6 +343,10 @@ DROP FUNCTION parley_contacttag_bits_delete();
 DROP FUNCTION parley_conversation_bits_insert();
 DROP FUNCTION parley_conversation_bits_update();
 DROP FUNCTION parley_conversation_bits_delete();
+DROP TRIGGER parley_bitmap_pending ON segments_bitmappending;
+DROP TABLE segments_bitmappending;
+DROP FUNCTION parley_bitmap_apply_pending();
+DROP FUNCTION parley_bitmap_defer(bigint[], smallint[], text[], bigint[], boolean[]);
 DROP FUNCTION parley_bitmap_recompute(bigint[], smallint[], text[], bigint[]);
 DROP FUNCTION parley_bitmap_write(bigint[], smallint[], text[], bigint[], boolean[]);
 DROP FUNCTION parley_bitmap_lock(bigint[], smallint[], text[], bigint[]);

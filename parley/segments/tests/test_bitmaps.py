@@ -3,6 +3,7 @@ and counts from them equal to counts over the contacts."""
 
 from __future__ import annotations
 
+import threading
 from itertools import combinations
 from typing import Any
 
@@ -15,7 +16,7 @@ from parley.crm.merge import do_merge_contacts
 from parley.crm.models import Contact, ContactTag, Tag
 from parley.inbox.actions import do_change_status
 from parley.inbox.models import Conversation
-from parley.segments.bitmaps import bitmap_count
+from parley.segments.bitmaps import bitmap_count, flush_pending
 from parley.segments.compiler import contacts_matching, count_matching
 from parley.segments.definition import parse_definition
 from parley.segments.tests.world import World, build_world
@@ -40,6 +41,7 @@ _HELD_SQL = """
 
 def _facts(sql: str) -> set[Fact]:
     with connection.cursor() as cursor:
+        flush_pending(cursor)
         cursor.execute("SELECT set_config('parley.cross_tenant', 'on', true)")
         cursor.execute(sql)
         facts = {(int(w), int(k), str(key), int(c)) for w, k, key, c in cursor.fetchall()}
@@ -200,3 +202,36 @@ def test_another_workspaces_bitmaps_cannot_be_read(tenant_a: Tenant, tenant_b: T
     with workspace_context(tenant_b.workspace.pk):
         # The query names workspace A, but row-level security shows B's rows only.
         assert bitmap_count(tenant_a.workspace.pk, everyone) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_writers_wait_for_each_others_bits_only_while_committing(tenant_a: Tenant) -> None:
+    """Every new contact of a workspace lands in its newest bitmap rows. The
+    bits are applied at commit, so a transaction still open after adding a
+    contact does not hold those rows: another one adds and commits meanwhile
+    (it would wait out its lock timeout if the rows were locked at the write)."""
+    ws = tenant_a.workspace
+    done: list[int] = []
+    errors: list[BaseException] = []
+
+    def other_writer() -> None:
+        try:
+            with workspace_context(ws.pk), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+                done.append(Contact.objects.create(workspace=ws, wa_id="15550000002").pk)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with workspace_context(ws.pk):
+        first = Contact.objects.create(workspace=ws, wa_id="15550000001")
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        writer.join(20)
+    assert not errors, errors
+    assert done and done[0] >> 10 == first.pk >> 10  # the same bitmap rows
+    assert_bitmaps_match_rows()
+    everyone = parse_definition({"conditions": []})
+    with workspace_context(ws.pk):
+        assert bitmap_count(ws.pk, everyone) == 2
