@@ -118,6 +118,14 @@ CREATE TABLE segments_bitmappending (
     ids bigint[] NOT NULL,
     present boolean[]  -- NULL: read presence from the rows, after the lock
 );
+-- A queued row lives for one transaction: compressing its arrays (an import
+-- chunk's hold 50,000 entries) would cost more than the bytes it saves.
+ALTER TABLE segments_bitmappending
+    ALTER COLUMN ws SET STORAGE EXTERNAL, ALTER COLUMN kinds SET STORAGE EXTERNAL,
+    ALTER COLUMN keys SET STORAGE EXTERNAL, ALTER COLUMN ids SET STORAGE EXTERNAL,
+    ALTER COLUMN present SET STORAGE EXTERNAL;
+-- Deleted rows stay until vacuum; the index keeps "this transaction's queue" quick.
+CREATE INDEX segments_bitmappending_xact ON segments_bitmappending (xact);
 
 CREATE FUNCTION parley_bitmap_defer(
     ws bigint[], kinds smallint[], keys text[], ids bigint[], present boolean[]
@@ -146,14 +154,18 @@ BEGIN
     -- security let it write; every statement below names its workspace, so
     -- the policy is lifted for them alone and restored after.
     PERFORM set_config('parley.cross_tenant', 'on', true);
-    -- Every row the queue touches, locked at once in key order: two
-    -- committing transactions never wait on each other in a cycle.
-    PERFORM parley_bitmap_lock(array_agg(d.w), array_agg(d.k), array_agg(d.key),
-                               array_agg(d.chunk))
-      FROM (SELECT DISTINCT c.w, c.k, c.key, c.id >> 10 AS chunk
-              FROM segments_bitmappending p,
-                   unnest(p.ws, p.kinds, p.keys, p.ids) AS c(w, k, key, id)
-             WHERE p.xact = txid_current()) d;
+    -- With more than one queued statement, every row the queue touches is
+    -- locked at once in key order, so two committing transactions never wait
+    -- on each other in a cycle (one statement's write locks in that order).
+    PERFORM 1 FROM segments_bitmappending WHERE xact = txid_current() OFFSET 1;
+    IF FOUND THEN
+        PERFORM parley_bitmap_lock(array_agg(d.w), array_agg(d.k), array_agg(d.key),
+                                   array_agg(d.chunk))
+          FROM (SELECT DISTINCT c.w, c.k, c.key, c.id >> 10 AS chunk
+                  FROM segments_bitmappending p,
+                       unnest(p.ws, p.kinds, p.keys, p.ids) AS c(w, k, key, id)
+                 WHERE p.xact = txid_current()) d;
+    END IF;
     FOR queued IN
         SELECT * FROM segments_bitmappending WHERE xact = txid_current() ORDER BY id
     LOOP
