@@ -5,7 +5,7 @@
 # one per contact.
 #
 # Every write goes through parley_bitmap_write, which folds the contacts into
-# masks per bitmap row, creates the rows it needs and locks them in key order
+# masks per bitmap row, creates the rows that get a bit, locks them in key order
 # (two writers never wait on each other in a cycle), then clears the bits of
 # every contact it was given and sets those that are present. Where presence
 # is not known from the change itself (a conversation's status; a tag row that
@@ -23,15 +23,18 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT set_bit(B'0'::bit(1024), (contact_id & 1023)::int, 1)::bit(1024)
 $$;
 
--- Creates the rows named (each once) that do not exist yet, then locks them,
--- both in key order.
+-- Creates the rows named (each once) that will get a bit and do not exist yet,
+-- then locks every one that exists, both in key order. A row is never created
+-- only to clear bits in it: a deleted workspace's contacts clear theirs at
+-- commit, after its bitmap rows (and the workspace) are gone.
 CREATE FUNCTION parley_bitmap_lock(
-    ws bigint[], kinds smallint[], keys text[], chunks bigint[]
+    ws bigint[], kinds smallint[], keys text[], chunks bigint[], creating boolean[]
 ) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO segments_contactbitmap (workspace_id, kind, key, chunk, bits)
     SELECT d.w, d.k, d.key, d.chunk, B'0'::bit(1024)
-      FROM unnest(ws, kinds, keys, chunks) AS d(w, k, key, chunk)
+      FROM unnest(ws, kinds, keys, chunks, creating) AS d(w, k, key, chunk, c)
+     WHERE d.c
      ORDER BY 1, 2, 3, 4
     ON CONFLICT (workspace_id, kind, key, chunk) DO NOTHING;
     PERFORM 1 FROM segments_contactbitmap b
@@ -69,7 +72,8 @@ BEGIN
                        AS present
               FROM unnest(ws, kinds, keys, ids, present) AS c(w, k, key, id, p)
              GROUP BY 1, 2, 3, 4) d;
-    PERFORM parley_bitmap_lock(g_ws, g_kinds, g_keys, g_chunks);
+    PERFORM parley_bitmap_lock(g_ws, g_kinds, g_keys, g_chunks,
+                               (SELECT array_agg(bit_count(p) > 0) FROM unnest(g_present) AS p));
     UPDATE segments_contactbitmap b SET bits = (b.bits & ~d.touched) | d.present
       FROM unnest(g_ws, g_kinds, g_keys, g_chunks, g_touched, g_present)
            AS d(w, k, key, chunk, touched, present)
@@ -85,7 +89,7 @@ BEGIN
         RETURN;
     END IF;
     PERFORM parley_bitmap_lock(array_agg(d.w), array_agg(d.k), array_agg(d.key),
-                               array_agg(d.chunk))
+                               array_agg(d.chunk), array_agg(false))
       FROM (SELECT DISTINCT c.w, c.k, c.key, c.id >> 10 AS chunk
               FROM unnest(ws, kinds, keys, ids) AS c(w, k, key, id)) d;
     PERFORM parley_bitmap_write(ws, kinds, keys, ids, (
@@ -160,7 +164,7 @@ BEGIN
     PERFORM 1 FROM segments_bitmappending WHERE xact = txid_current() OFFSET 1;
     IF FOUND THEN
         PERFORM parley_bitmap_lock(array_agg(d.w), array_agg(d.k), array_agg(d.key),
-                                   array_agg(d.chunk))
+                                   array_agg(d.chunk), array_agg(false))
           FROM (SELECT DISTINCT c.w, c.k, c.key, c.id >> 10 AS chunk
                   FROM segments_bitmappending p,
                        unnest(p.ws, p.kinds, p.keys, p.ids) AS c(w, k, key, id)
@@ -361,7 +365,7 @@ DROP FUNCTION parley_bitmap_apply_pending();
 DROP FUNCTION parley_bitmap_defer(bigint[], smallint[], text[], bigint[], boolean[]);
 DROP FUNCTION parley_bitmap_recompute(bigint[], smallint[], text[], bigint[]);
 DROP FUNCTION parley_bitmap_write(bigint[], smallint[], text[], bigint[], boolean[]);
-DROP FUNCTION parley_bitmap_lock(bigint[], smallint[], text[], bigint[]);
+DROP FUNCTION parley_bitmap_lock(bigint[], smallint[], text[], bigint[], boolean[]);
 DROP FUNCTION parley_bit(bigint);
 """
 

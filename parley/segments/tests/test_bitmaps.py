@@ -20,6 +20,8 @@ from parley.segments.bitmaps import bitmap_count, flush_pending
 from parley.segments.compiler import contacts_matching, count_matching
 from parley.segments.definition import parse_definition
 from parley.segments.tests.world import World, build_world
+from parley.tenancy.actions import do_delete_workspace
+from parley.tenancy.models import Workspace
 from tests.factories import Tenant, actor_for, make_channel
 
 pytestmark = pytest.mark.django_db
@@ -235,3 +237,24 @@ def test_writers_wait_for_each_others_bits_only_while_committing(tenant_a: Tenan
     everyone = parse_definition({"conditions": []})
     with workspace_context(ws.pk):
         assert bitmap_count(ws.pk, everyone) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_workspace_is_deleted_with_its_contacts_and_their_bits(tenant_a: Tenant) -> None:
+    """Deleting a workspace clears its contacts' bits at commit; that must not
+    recreate bitmap rows for the workspace being deleted."""
+    build_world(tenant_a)
+    with workspace_context(tenant_a.workspace.pk):
+        do_delete_workspace(
+            actor=actor_for(tenant_a.workspace, tenant_a.owner),
+            confirm_name=tenant_a.workspace.name,
+        )
+    assert not Workspace.objects.filter(pk=tenant_a.workspace.pk).exists()
+    assert {f for f in _facts(_HELD_SQL) if f[0] == tenant_a.workspace.pk} == set()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('parley.cross_tenant', 'on', true)")
+        cursor.execute(
+            "SELECT count(*) FROM segments_contactbitmap WHERE workspace_id = %s",
+            [tenant_a.workspace.pk],
+        )
+        assert cursor.fetchone() == (0,)
