@@ -62,8 +62,9 @@ def contacts_matching(
 
 
 def count_matching(workspace_id: int, definition: Definition | Mapping[str, Any]) -> int:
-    """How many contacts the segment holds right now (one query): from the
-    contact bitmaps when every condition is one, else over the contacts."""
+    """How many contacts the segment holds right now: from the contact bitmaps
+    when every condition is one (this transaction's queued bitmap changes are
+    flushed first, then one query), else one query over the contacts."""
     parsed = parse_definition(definition)
     from_bitmaps = bitmap_count(workspace_id, parsed)
     if from_bitmaps is not None:
