@@ -17,15 +17,26 @@ from typing import Any
 
 from django.db.models import (
     BooleanField,
+    CharField,
     DateTimeField,
     Exists,
     F,
     Func,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
 )
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import RawSQL, Value
+from django.db.models.fields.json import KeyTransform
+from django.db.models.lookups import (
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    LessThan,
+    LessThanOrEqual,
+    Lookup,
+)
 from django.utils import timezone
 
 from parley.crm.models import Contact, ContactTag
@@ -203,7 +214,28 @@ def _date_vars(ws: int, days: int) -> RawSQL:
     )
 
 
-_COMPARE = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "before": "<", "after": ">", "on": "=="}
+_COMPARE = {"before": "<", "after": ">", "on": "=="}
+_NUMBER_COMPARE: dict[str, type[Lookup]] = {
+    "gt": GreaterThan,
+    "gte": GreaterThanOrEqual,
+    "lt": LessThan,
+    "lte": LessThanOrEqual,
+}
+
+
+def _number(key: str, tests: tuple[tuple[type[Lookup], Any], ...]) -> Q:
+    """attributes.<key> is a JSON number and passes every (lookup, bound).
+
+    jsonb's own comparison orders numbers numerically, as jsonpath does, but
+    costs a third as much per contact; and those contacts are many (a number
+    condition runs on every contact the other conditions leave). The type
+    test keeps a string or boolean left from an earlier attribute type out,
+    as jsonpath does (jsonb would order them against numbers)."""
+    value = KeyTransform(key, "attributes")
+    match = Q(Exact(Func(value, function="jsonb_typeof", output_field=CharField()), "number"))
+    for lookup, bound in tests:
+        match &= Q(lookup(value, Value(bound, output_field=JSONField())))
+    return match
 
 
 def _attribute(ws: int, c: AttributeCondition) -> Q:
@@ -225,11 +257,13 @@ def _attribute(ws: int, c: AttributeCondition) -> Q:
         return ~any_of if op == "not_in" else any_of
     if op == "contains":
         return _contains(key, str(value))
-    if op in _COMPARE:
-        return _path(key, f"@ {_COMPARE[op]} $v", _vars(v=value))
+    if op in _NUMBER_COMPARE:
+        return _number(key, ((_NUMBER_COMPARE[op], value),))
     if op == "between":
         assert isinstance(value, list)
-        return _path(key, "@ >= $lo && @ <= $hi", _vars(lo=value[0], hi=value[1]))
+        return _number(key, ((GreaterThanOrEqual, value[0]), (LessThanOrEqual, value[1])))
+    if op in _COMPARE:
+        return _path(key, f"@ {_COMPARE[op]} $v", _vars(v=value))
     if op == "within_last_days":
         assert isinstance(value, int)
         return _path(key, "@ >= $since && @ <= $today", _date_vars(ws, value))

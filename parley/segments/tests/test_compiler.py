@@ -231,9 +231,13 @@ def test_a_changed_attribute_type_matches_nothing_instead_of_failing(
     tenant_a: Tenant, world: World
 ) -> None:
     # Saved when "plan" held numbers; the stored text values must not break the query.
-    stored = {"conditions": [{"field": "attribute", "key": "plan", "op": "gt", "value": 1}]}
-    with workspace_context(tenant_a.workspace.pk):
-        assert count_matching(tenant_a.workspace.pk, stored) == 0
+    # jsonb orders every string below every number, so "lt" would match them
+    # all without the compiler's type test.
+    for op, value in (("gt", 1), ("lt", 1000), ("between", [-1000, 1000])):
+        stored = {"conditions": [{"field": "attribute", "key": "plan", "op": op, "value": value}]}
+        with workspace_context(tenant_a.workspace.pk):
+            assert count_matching(tenant_a.workspace.pk, stored) == 0, op
+            assert Contact.objects.filter(attributes__has_key="plan").exists()
 
 
 def test_a_definition_that_is_not_valid_json_shape_is_refused(tenant_a: Tenant) -> None:
