@@ -349,6 +349,13 @@ def _segment_cases(ws_id: int) -> list[tuple[str, Callable[[], object]]]:
                 {"field": "consent", "op": "in", "value": ["opted_in"]},
             ],
         },
+        "segment: city braga or porto, opted in": {
+            "match": "all",
+            "conditions": [
+                {"field": "attribute", "key": "city", "op": "in", "value": ["braga", "porto"]},
+                {"field": "consent", "op": "in", "value": ["opted_in"]},
+            ],
+        },
         "segment: city + seats > 20 + wrote in 30 days": {
             "match": "all",
             "conditions": [

@@ -1,10 +1,12 @@
 """Segment counts from the contact bitmaps (models.ContactBitmap).
 
 A definition whose conditions all name sets (tags any/all/none, consent,
-has / has no conversation with a status) is a boolean expression over
+has / has no conversation with a status, a choice attribute is / is not one
+of, a yes/no attribute is yes / is no) is a boolean expression over
 bitmaps: AND, OR, and "all contacts AND NOT". ``bitmap_count`` evaluates it
-chunk by chunk in one query and sums the set bits, reading one row per 1,024
-contact ids per set named. Any other condition (dates, attributes, text) needs
+chunk by chunk in one query (after one to read the attributes' types, when
+a condition names one) and sums the set bits, reading one row per 1,024
+contact ids per set named. Any other condition (dates, numbers, text) needs
 the contacts themselves, so such a definition returns None and is counted by
 the compiler's query. Both must always agree: tests compare them.
 """
@@ -14,7 +16,9 @@ from __future__ import annotations
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
+from parley.crm.models import AttributeDefinition
 from parley.segments.definition import (
+    AttributeCondition,
     ConsentCondition,
     ConversationCondition,
     Definition,
@@ -51,7 +55,9 @@ class _Expression:
         return f"({_ALL} & ~{part})"
 
 
-def _condition(expr: _Expression, c: object) -> str | None:
+def _condition(expr: _Expression, c: object, types: dict[str, str]) -> str | None:
+    if isinstance(c, AttributeCondition):
+        return _attribute(expr, c, types.get(c.key))
     if isinstance(c, TagsCondition):
         tags = [expr.atom(Kind.TAG, str(tag_id)) for tag_id in c.value]
         if c.op == "has_all":
@@ -66,6 +72,43 @@ def _condition(expr: _Expression, c: object) -> str | None:
     return None
 
 
+def _attribute(expr: _Expression, c: AttributeCondition, type_: str | None) -> str | None:
+    """A choice attribute's "is one of" / "is none of", a yes/no attribute's
+    "is yes" / "is no"; the bits hold string values of choices and booleans
+    of yes/no attributes only (migration 0003), as the compiler matches."""
+    if type_ == AttributeDefinition.Type.CHOICE and c.op in ("in", "not_in"):
+        values = c.value if isinstance(c.value, list) else []
+        if not all(isinstance(v, str) for v in values):
+            return None
+        atoms = [expr.atom(Kind.ATTRIBUTE_VALUE, f"{c.key}={v}") for v in values]
+        chosen = expr.any_of(atoms)
+        return chosen if c.op == "in" else expr.none_of(chosen)
+    if type_ == AttributeDefinition.Type.BOOLEAN and c.op in ("is_true", "is_false"):
+        value = "true" if c.op == "is_true" else "false"
+        return expr.atom(Kind.ATTRIBUTE_VALUE, f"{c.key}={value}")
+    return None
+
+
+_SETS = (TagsCondition, ConsentCondition, ConversationCondition)
+_ATTRIBUTE_SET_OPS = ("in", "not_in", "is_true", "is_false")
+
+
+def _may_be_bits(c: object) -> bool:
+    """Without a query: could the condition be a bitmap? (A count that
+    cannot stays one query.)"""
+    if isinstance(c, AttributeCondition):
+        return c.op in _ATTRIBUTE_SET_OPS
+    return isinstance(c, _SETS)
+
+
+def _attribute_types(workspace_id: int, definition: Definition) -> dict[str, str]:
+    keys = {c.key for c in definition.conditions if isinstance(c, AttributeCondition)}
+    if not keys:
+        return {}
+    found = AttributeDefinition.objects.filter(workspace_id=workspace_id, key__in=keys)
+    return {key: str(type_) for key, type_ in found.values_list("key", "type")}
+
+
 def flush_pending(cursor: CursorWrapper) -> None:
     """Apply this transaction's queued bitmap changes now, so a count sees its
     own writes (the queue is otherwise applied at commit; migration 0002).
@@ -75,10 +118,13 @@ def flush_pending(cursor: CursorWrapper) -> None:
 
 def bitmap_count(workspace_id: int, definition: Definition) -> int | None:
     """How many contacts match, or None when a condition is not a bitmap."""
+    if not all(_may_be_bits(c) for c in definition.conditions):
+        return None
     expr = _Expression()
     parts = []
+    types = _attribute_types(workspace_id, definition)
     for c in definition.conditions:
-        part = _condition(expr, c)
+        part = _condition(expr, c, types)
         if part is None:
             return None
         parts.append(part)

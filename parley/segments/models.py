@@ -1,6 +1,7 @@
 """Segments: saved dynamic contact filters. Membership is never stored: it
 is computed from the definition each time (see compiler.py). Counts of the
-conditions that name a set (tags, consent, conversation status) read the
+conditions that name a set (tags, consent, conversation status, a choice
+or yes/no attribute's values) read the
 contact bitmaps below instead of the contacts (see bitmaps.py)."""
 
 from __future__ import annotations
@@ -53,9 +54,10 @@ class ContactBitmap(TenantModel):
     ids chunk * 1024 to chunk * 1024 + 1023: bit (id mod 1024), counted from
     the left, is set when contact ``id`` has it.
 
-    Kept by database triggers on contacts, contact tags and conversations
-    (migration 0002), so every writer (the ORM, imports, merges, cascades) is
-    covered and the bits commit or roll back with their rows. A segment count
+    Kept by database triggers on contacts, contact tags, conversations and
+    attribute definitions (migrations 0002 and 0003), so every writer (the
+    ORM, imports, merges, cascades) is covered and the bits commit or roll
+    back with their rows. A segment count
     of a million contacts then reads about a thousand rows per condition and
     ANDs them, where joining the contacts with their tags and conversations
     read every entry (bench: 150 to 300 ms on two cores)."""
@@ -65,12 +67,15 @@ class ContactBitmap(TenantModel):
         TAG = 1, "Tag"  # key: the tag's id
         CONSENT = 2, "Consent"  # key: Contact.consent
         CONVERSATION_STATUS = 3, "Has a conversation with status"  # key: the status
+        # key: "<attribute key>=<value>", for the values of choice and yes/no
+        # attributes (a choice's text; "true" or "false"); migration 0003.
+        ATTRIBUTE_VALUE = 4, "Attribute value"
 
     workspace = models.ForeignKey(
         "tenancy.Workspace", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     kind = models.SmallIntegerField(choices=Kind.choices)
-    key = models.CharField(max_length=40, blank=True)
+    key = models.TextField(blank=True)
     chunk = models.BigIntegerField()
     bits = BitsField()
 

@@ -11,9 +11,16 @@ import pytest
 from django.db import connection, transaction
 
 from parley.core.tenant import workspace_context
-from parley.crm.actions import do_delete_contact, do_set_consent, do_tag_contacts
+from parley.crm.actions import (
+    do_define_attribute,
+    do_delete_attribute,
+    do_delete_contact,
+    do_set_attributes,
+    do_set_consent,
+    do_tag_contacts,
+)
 from parley.crm.merge import do_merge_contacts
-from parley.crm.models import Contact, ContactTag, Tag
+from parley.crm.models import AttributeDefinition, Contact, ContactTag, Tag
 from parley.inbox.actions import do_change_status
 from parley.inbox.models import Conversation
 from parley.segments.bitmaps import bitmap_count, flush_pending
@@ -34,6 +41,11 @@ _EXPECTED_SQL = """
     UNION SELECT workspace_id, 2, consent, id FROM crm_contact
     UNION SELECT workspace_id, 1, tag_id::text, contact_id FROM crm_contacttag
     UNION SELECT workspace_id, 3, status, contact_id FROM inbox_conversation
+    UNION SELECT c.workspace_id, 4, d.key || '=' || (c.attributes ->> d.key), c.id
+            FROM crm_attributedefinition d
+            JOIN crm_contact c ON c.workspace_id = d.workspace_id
+           WHERE jsonb_typeof(c.attributes -> d.key)
+                 = CASE d.type WHEN 'choice' THEN 'string' WHEN 'boolean' THEN 'boolean' END
 """
 _HELD_SQL = """
     SELECT workspace_id, kind, key, chunk * 1024 + i FROM segments_contactbitmap,
@@ -70,6 +82,11 @@ def _bitmap_definitions(world: World) -> list[dict[str, Any]]:
     for op in ("has_conversation_with_status", "has_no_conversation_with_status"):
         for statuses in (["open"], ["resolved", "pending"]):
             conditions.append({"field": "conversation_status", "op": op, "value": statuses})
+    for op in ("in", "not_in"):
+        for tiers in (["a"], ["b", "c"]):
+            conditions.append({"field": "attribute", "key": "tier", "op": op, "value": tiers})
+    for op in ("is_true", "is_false"):
+        conditions.append({"field": "attribute", "key": "vip", "op": op})
     definitions = [{"match": "all", "conditions": [c]} for c in conditions]
     for match in ("all", "any"):
         definitions.append({"match": match, "conditions": []})
@@ -110,6 +127,7 @@ def test_every_change_keeps_the_bitmaps_right(tenant_a: Tenant) -> None:
     world = build_world(tenant_a)
     ws = tenant_a.workspace
     actor = actor_for(ws, tenant_a.admin)
+    owner = actor_for(ws, tenant_a.owner)
     channel = make_channel(tenant_a)
     with workspace_context(ws.pk):
         ann, bob, cat = (Contact.objects.get(pk=world.contacts[n]) for n in ("ann", "bob", "cat"))
@@ -147,6 +165,52 @@ def test_every_change_keeps_the_bitmaps_right(tenant_a: Tenant) -> None:
                 "tag row moved",
                 lambda: ContactTag.objects.filter(contact=bob, tag=cold).update(
                     contact=ann, tag=lead
+                ),
+            ),
+            (
+                "attributes set",
+                lambda: do_set_attributes(
+                    actor=actor, contact=cat, values={"tier": "c", "vip": True}
+                ),
+            ),
+            (
+                "attribute changed",
+                lambda: do_set_attributes(actor=actor, contact=ann, values={"tier": "b"}),
+            ),
+            (
+                "attribute cleared",
+                lambda: do_set_attributes(actor=actor, contact=bob, values={"vip": None}),
+            ),
+            (
+                "attributes rewritten in bulk",
+                lambda: Contact.objects.filter(pk__in=[ann.pk, bob.pk]).update(
+                    attributes={"tier": "a", "vip": False, "plan": "x"}
+                ),
+            ),
+            (
+                "values written before their definition",
+                lambda: Contact.objects.filter(pk=cat.pk).update(
+                    attributes={"tier": "c", "vip": True, "region": "north"}
+                ),
+            ),
+            (
+                "definition created over them",
+                lambda: do_define_attribute(
+                    actor=owner, key="region", label="Region", type="choice", choices=["north"]
+                ),
+            ),
+            (
+                "definition's type changed",
+                lambda: AttributeDefinition.objects.filter(key="region").update(type="text"),
+            ),
+            (
+                "definition's type changed back",
+                lambda: AttributeDefinition.objects.filter(key="region").update(type="choice"),
+            ),
+            (
+                "definition deleted",
+                lambda: do_delete_attribute(
+                    actor=owner, definition=AttributeDefinition.objects.get(key="region")
                 ),
             ),
             ("merge", lambda: do_merge_contacts(actor=actor, survivor=cat, duplicate=bob)),
