@@ -341,7 +341,7 @@ def _segment_cases(ws_id: int) -> list[tuple[str, Callable[[], object]]]:
     with transaction.atomic():
         activate_workspace(ws_id)
         tags = dict(Tag.objects.filter(workspace_id=ws_id).values_list("name", "id"))
-    definitions = {
+    definitions: dict[str, dict[str, Any]] = {
         "segment: tag vip, opted in": {
             "match": "all",
             "conditions": [
