@@ -108,9 +108,14 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER attributedefinition_bits AFTER INSERT OR DELETE OR UPDATE OF key, type
-    ON crm_attributedefinition
+CREATE TRIGGER attributedefinition_bits AFTER INSERT OR DELETE ON crm_attributedefinition
     FOR EACH ROW EXECUTE FUNCTION parley_attributedefinition_bits();
+-- A save that rewrites the row with the same key and type (a label edited)
+-- leaves the bits alone: a rebuild reads every contact of the workspace.
+CREATE TRIGGER attributedefinition_bits_update AFTER UPDATE OF key, type
+    ON crm_attributedefinition
+    FOR EACH ROW WHEN (OLD.key IS DISTINCT FROM NEW.key OR OLD.type IS DISTINCT FROM NEW.type)
+    EXECUTE FUNCTION parley_attributedefinition_bits();
 
 -- The values that existed before this migration, in every workspace.
 SELECT set_config('parley.cross_tenant', 'on', true);
@@ -131,6 +136,7 @@ _OLD_CONTACT_FUNCTIONS = _0002[
 BACKWARD = (
     """
 DROP TRIGGER attributedefinition_bits ON crm_attributedefinition;
+DROP TRIGGER attributedefinition_bits_update ON crm_attributedefinition;
 DROP FUNCTION parley_attributedefinition_bits();
 DROP FUNCTION parley_attribute_bits_rebuild(bigint, text);
 SELECT set_config('parley.cross_tenant', 'on', true);

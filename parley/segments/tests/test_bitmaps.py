@@ -26,6 +26,7 @@ from parley.inbox.models import Conversation
 from parley.segments.bitmaps import bitmap_count, flush_pending
 from parley.segments.compiler import contacts_matching, count_matching
 from parley.segments.definition import parse_definition
+from parley.segments.models import ContactBitmap
 from parley.segments.tests.world import World, build_world
 from parley.tenancy.actions import do_delete_workspace
 from parley.tenancy.models import Workspace
@@ -330,3 +331,27 @@ def _rows_of(table: str, workspace_id: int) -> int:
         cursor.execute(f"SELECT count(*) FROM {table} WHERE workspace_id = %s", [workspace_id])
         row = cursor.fetchone()
     return int(row[0])
+
+
+def test_only_a_new_key_or_type_rebuilds_an_attributes_bits(tenant_a: Tenant) -> None:
+    """A rebuild reads every contact of the workspace: a definition saved with
+    its key and type unchanged (a label edited) must not cause one."""
+    build_world(tenant_a)
+
+    def tier_rows() -> set[int]:
+        with connection.cursor() as cursor:
+            flush_pending(cursor)
+        rows = ContactBitmap.objects.filter(kind=ContactBitmap.Kind.ATTRIBUTE_VALUE)
+        return set(rows.filter(key__startswith="tier=").values_list("pk", flat=True))
+
+    with workspace_context(tenant_a.workspace.pk):
+        before = tier_rows()
+        assert before
+        tier = AttributeDefinition.objects.get(key="tier")
+        tier.label = "Tier level"
+        tier.save()
+        assert tier_rows() == before
+        tier.type = "text"
+        tier.save()
+        assert tier_rows() == set()
+    assert_bitmaps_match_rows()
