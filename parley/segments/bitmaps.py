@@ -77,10 +77,8 @@ def _attribute(expr: _Expression, c: AttributeCondition, type_: str | None) -> s
     "is yes" / "is no"; the bits hold string values of choices and booleans
     of yes/no attributes only (migration 0003), as the compiler matches."""
     if type_ == AttributeDefinition.Type.CHOICE and c.op in ("in", "not_in"):
-        values = c.value if isinstance(c.value, list) else []
-        if not all(isinstance(v, str) for v in values):
-            return None
-        atoms = [expr.atom(Kind.ATTRIBUTE_VALUE, f"{c.key}={v}") for v in values]
+        assert isinstance(c.value, list)  # parse_definition: a list of text values
+        atoms = [expr.atom(Kind.ATTRIBUTE_VALUE, f"{c.key}={v}") for v in c.value]
         chosen = expr.any_of(atoms)
         return chosen if c.op == "in" else expr.none_of(chosen)
     if type_ == AttributeDefinition.Type.BOOLEAN and c.op in ("is_true", "is_false"):

@@ -1,8 +1,8 @@
 """Segments: saved dynamic contact filters. Membership is never stored: it
 is computed from the definition each time (see compiler.py). Counts of the
-conditions that name a set (tags, consent, conversation status, a choice
-or yes/no attribute's values) read the
-contact bitmaps below instead of the contacts (see bitmaps.py)."""
+conditions that name a set (tags, consent, conversation status, the values
+of a choice or yes/no attribute) read the contact bitmaps below instead of
+the contacts (see bitmaps.py)."""
 
 from __future__ import annotations
 
@@ -57,10 +57,10 @@ class ContactBitmap(TenantModel):
     Kept by database triggers on contacts, contact tags, conversations and
     attribute definitions (migrations 0002 and 0003), so every writer (the
     ORM, imports, merges, cascades) is covered and the bits commit or roll
-    back with their rows. A segment count
-    of a million contacts then reads about a thousand rows per condition and
-    ANDs them, where joining the contacts with their tags and conversations
-    read every entry (bench: 150 to 300 ms on two cores)."""
+    back with their rows. A segment count of a million contacts then reads
+    about a thousand rows per condition and ANDs them, where joining the
+    contacts with their tags and conversations read every entry (bench: 150
+    to 300 ms on two cores)."""
 
     class Kind(models.IntegerChoices):
         CONTACT = 0, "Any contact"  # key ""
